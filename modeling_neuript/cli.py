@@ -1,0 +1,63 @@
+"""The `neuript` command line: `neuript <command> [--options]`.
+
+Each command parses its own dataclass of arguments with `transformers.HfArgumentParser`, so every option is also
+settable from a JSON/YAML file (`neuript pretrain configuration/pretrain-tiny.yaml`).
+"""
+
+import sys
+from dataclasses import dataclass, field
+
+from transformers import HfArgumentParser
+
+
+@dataclass
+class DemoArguments:
+    output_dir: str = field(default="outputs/demo", metadata={"help": "Where the report folder is written."})
+    quick: bool = field(default=False, metadata={"help": "A minutes-long version for CI."})
+    seed: int = field(default=0, metadata={"help": "Random seed."})
+
+
+def run_demo(args: DemoArguments) -> int:
+    """Placeholder main job until the real-EEG demo lands: the tiny preset, end to end on one random window."""
+    from pathlib import Path
+
+    import torch
+
+    from . import NeurIPTConfig, NeurIPTForPretraining, NeurIPTForSequenceClassification
+
+    torch.manual_seed(args.seed)
+    preset = Path(__file__).resolve().parents[1] / "configuration" / "neuript-tiny.json"
+    config = NeurIPTConfig.from_json_file(preset) if preset.exists() else NeurIPTConfig(hidden_size=48)
+    values = torch.randn(2, 20, config.window_length)
+    positions = (torch.rand(2, 20, 3) - 0.5) * 0.16
+    pretraining = NeurIPTForPretraining(config)
+    out = pretraining(values, positions)
+    out.loss.backward()
+    config.num_labels = 2
+    classifier = NeurIPTForSequenceClassification(config)
+    logits = classifier(values, positions).logits
+    print(f"pretraining loss {out.loss.item():.4f}, classifier logits {tuple(logits.shape)}")
+    return 0
+
+
+COMMANDS = {"demo": (DemoArguments, run_demo)}
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        print("usage: neuript {" + ",".join(COMMANDS) + "} [--help] [options]")
+        return 0 if not argv or argv[0] in ("-h", "--help") else 2
+    arguments_class, function = COMMANDS[argv[0]]
+    parser = HfArgumentParser(arguments_class, prog=f"neuript {argv[0]}")
+    rest = argv[1:]
+    if len(rest) == 1 and rest[0].endswith((".json", ".yaml", ".yml")):
+        loader = parser.parse_json_file if rest[0].endswith(".json") else parser.parse_yaml_file
+        (arguments,) = loader(rest[0])
+    else:
+        (arguments,) = parser.parse_args_into_dataclasses(rest)
+    return function(arguments)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1301 @@
+# coding=utf-8
+# Copyright 2026 The NeurIPT developers. MIT licence.
+"""PyTorch NeurIPT: the EEG foundation model of "NeurIPT: Foundation Model for Neural Interfaces" (arXiv 2510.16548).
+
+How the model reads, top-down (each class below is one step):
+
+1. `NeurIPTEmbeddings` — every sample point (or patch of `patch_size` points) of every channel becomes a token:
+   a linear value embedding plus a sinusoidal encoding of the time index. Masked points (pretraining) are replaced by a
+   learned mask token, a fixed random embedding, or left as they are.
+2. `NeurIPTElectrodePositionEmbedding` — a 3-D sinusoidal encoding of each channel's electrode position, computed from
+   the positions passed in (no buffer tied to one montage), added once before the first channel attention.
+3. `NeurIPTTwoStageLayer` — attention over time within each channel, then over channels at each time step, each
+   followed by a SwiGLU feed-forward or a `NeurIPTProgressiveMoE`; pre-LN; `NeurIPTSegmentMerging` halves/quarters the
+   time axis between layers.
+4. Heads: `NeurIPTForPretraining` (amplitude-aware masking + cross-attention decoder) and
+   `NeurIPTForSequenceClassification` (intra-inter lobe pooling).
+
+Tensor layout: hidden states are (batch, channels, time tokens, hidden_size) everywhere outside the attention stages.
+
+This file is part of the Hub bundle: at module level it imports only torch, numpy, transformers and its siblings.
+"""
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import torch
+import torch.nn.functional as F
+import transformers
+from packaging import version
+from torch import nn
+from transformers import PreTrainedModel
+from transformers import initialization as init
+from transformers.integrations.moe import use_experts_implementation
+from transformers.modeling_layers import GradientCheckpointingLayer
+from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+from transformers.utils import ModelOutput, logging
+
+from .configuration_neuript import NeurIPTConfig
+from .electrodes_neuript import LOBE_GROUP_NAMES, lobe_membership
+
+
+if version.parse(transformers.__version__) < version.parse("5.1.0"):
+    raise ImportError(
+        f"NeurIPT needs transformers>=5.1 (found {transformers.__version__}): pip install -U 'transformers>=5.1,<6'"
+    )
+
+logger = logging.get_logger(__name__)
+
+
+# ======================================================================================================================
+# Outputs
+# ======================================================================================================================
+
+
+@dataclass
+class NeurIPTModelOutput(ModelOutput):
+    """
+    Output of [`NeurIPTModel`].
+
+    Args:
+        last_hidden_state (`torch.FloatTensor` of shape `(batch, channels, time_tokens, hidden_size)`):
+            Output of the last layer; `time_tokens` is the input length divided by `patch_size` and by every merge.
+        aux_loss (`torch.FloatTensor` of shape `()`):
+            Summed importance + load-balancing loss of every MoE module (0 for a model without experts). It is not
+            multiplied by `config.router_aux_loss_coef`; the heads do that.
+        aux_loss_per_layer (`torch.FloatTensor` of shape `(num_hidden_layers,)`): the same, per layer.
+        hidden_states (`tuple(torch.FloatTensor)`, returned with `output_hidden_states=True`):
+            The embedding output followed by every layer's output, each `(batch, channels, time_tokens_l, hidden_size)`.
+        attentions (`tuple(tuple(torch.FloatTensor))`, returned with `output_attentions=True` and eager attention):
+            Per layer, `(time_attention, channel_attention)` with shapes `(batch·channels, heads, L, L)` and
+            `(batch·L, heads, channels, channels)`.
+        router_logits (`tuple(torch.FloatTensor)`, returned with `output_router_logits=True`):
+            One entry per MoE module (two per MoE layer: after time, after channel attention), each
+            `(batch, channels, time_tokens_l, num_experts_l)`.
+        token_masks (`tuple(torch.BoolTensor)`):
+            Per representation in `hidden_states`, `(batch, channels, time_tokens_l)`, True where the token was hidden
+            from attention (masked pretraining); `None` when no `time_mask` was given.
+    """
+
+    last_hidden_state: Optional[torch.FloatTensor] = None
+    aux_loss: Optional[torch.FloatTensor] = None
+    aux_loss_per_layer: Optional[torch.FloatTensor] = None
+    hidden_states: Optional[tuple[torch.FloatTensor, ...]] = None
+    attentions: Optional[tuple[tuple[torch.FloatTensor, ...], ...]] = None
+    router_logits: Optional[tuple[torch.FloatTensor, ...]] = None
+    token_masks: Optional[tuple[torch.BoolTensor, ...]] = None
+
+
+# ======================================================================================================================
+# Positional encodings
+# ======================================================================================================================
+
+
+def sinusoidal_encoding(positions: torch.Tensor, dim: int) -> torch.Tensor:
+    """Vaswani sinusoids: `PE(p)_{2j} = sin(p / 10000^{2j/dim})`, `PE(p)_{2j+1} = cos(...)`.
+
+    Args:
+        positions: any shape `(...)`, integer or real positions.
+        dim: width of the encoding (even or odd; an odd width drops the last cosine).
+    Returns:
+        `(..., dim)` float32.
+    """
+    half = (dim + 1) // 2
+    inv_freq = torch.exp(
+        torch.arange(half, device=positions.device, dtype=torch.float32) * (-2.0 * math.log(10000.0) / dim)
+    )
+    angles = positions.to(torch.float32).unsqueeze(-1) * inv_freq  # (..., half)
+    encoding = torch.stack((angles.sin(), angles.cos()), dim=-1).flatten(-2)  # (..., 2·half) interleaved
+    return encoding[..., :dim]
+
+
+def electrode_axis_dims(hidden_size: int) -> tuple[int, int, int]:
+    """Split of the hidden width over the x, y, z axes: x = y = hidden//3 (made even), z takes the rest (as the
+    official code's `seperate_3d_dims`)."""
+    xy = hidden_size // 3
+    xy -= xy % 2
+    return xy, xy, hidden_size - 2 * xy
+
+
+class NeurIPTElectrodePositionEmbedding(nn.Module):
+    """3-D sinusoidal electrode encoding (paper Eq. 1): `PE(s) = [PE_x(x), PE_y(y), PE_z(z)]`.
+
+    Positions are metres in MNE's head frame. `"grid"` quantises each axis of the fixed cube
+    `config.position_bounds` into `config.position_grid_size` steps (the paper's 0..49 grid); `"continuous"` evaluates
+    the same sinusoids at the unrounded grid coordinate. A bipolar channel is passed at the midpoint of its electrodes
+    (the feature extractor does that). No parameters: the encoding of a channel depends on its position only.
+    """
+
+    def __init__(self, config: NeurIPTConfig):
+        super().__init__()
+        self.dims = electrode_axis_dims(config.hidden_size)
+        self.low, self.high = config.position_bounds
+        self.grid_size = config.position_grid_size
+        self.continuous = config.position_encoding == "continuous"
+
+    def forward(self, channel_positions: torch.Tensor) -> torch.Tensor:
+        """`(batch, channels, 3)` metres → `(batch, channels, hidden_size)` float32."""
+        scaled = (channel_positions.to(torch.float32) - self.low) / (self.high - self.low) * (self.grid_size - 1)
+        scaled = scaled.clamp(0, self.grid_size - 1)  # padded channels may sit anywhere; real ones are checked
+        if not self.continuous:
+            scaled = scaled.round()
+        return torch.cat([sinusoidal_encoding(scaled[..., axis], dim) for axis, dim in enumerate(self.dims)], dim=-1)
+
+
+# ======================================================================================================================
+# Embeddings
+# ======================================================================================================================
+
+
+class NeurIPTEmbeddings(nn.Module):
+    """Value embedding of each point (patch) + temporal sinusoidal encoding (paper Eq. 2, without the spatial term,
+    which the first layer adds before its channel attention).
+
+    Masked points are replaced, per token, following `mask_replacement` (the BERT rule of AAMP):
+    0 → the learned `mask_token`, 1 → unchanged, `k ≥ 2` → the fixed random embedding `random_embeddings[k-2]`
+    (the paper's predefined set S, a persistent buffer drawn once from a fixed seed).
+    """
+
+    def __init__(self, config: NeurIPTConfig):
+        super().__init__()
+        self.patch_size = config.patch_size
+        self.hidden_size = config.hidden_size
+        self.value_embedding = nn.Linear(config.patch_size, config.hidden_size)
+        self.mask_token = nn.Parameter(torch.zeros(config.hidden_size))
+        self.register_buffer(
+            "random_embeddings", torch.zeros(config.num_random_embeddings, config.hidden_size), persistent=True
+        )
+
+    def forward(
+        self,
+        input_values: torch.Tensor,
+        token_mask: Optional[torch.Tensor] = None,
+        mask_replacement: Optional[torch.Tensor] = None,
+    ) -> torch.Tensor:
+        """
+        Args:
+            input_values: `(batch, channels, time)`, time divisible by `patch_size`.
+            token_mask: `(batch, channels, tokens)` bool, True for masked tokens.
+            mask_replacement: `(batch, channels, tokens)` long (see class docstring); `None` = mask token everywhere.
+        Returns:
+            `(batch, channels, tokens, hidden_size)`.
+        """
+        batch, channels, time = input_values.shape
+        patches = input_values.reshape(batch, channels, time // self.patch_size, self.patch_size)
+        embeddings = self.value_embedding(patches.to(self.value_embedding.weight.dtype))  # (B, C, L, D)
+        if token_mask is not None:
+            replacement = self.mask_token.to(embeddings.dtype).expand_as(embeddings)
+            if mask_replacement is not None:
+                random_index = (mask_replacement - 2).clamp(min=0)
+                random_embeddings = self.random_embeddings.to(embeddings.dtype)[random_index]  # (B, C, L, D)
+                replacement = torch.where((mask_replacement >= 2).unsqueeze(-1), random_embeddings, replacement)
+                replacement = torch.where((mask_replacement == 1).unsqueeze(-1), embeddings, replacement)
+            embeddings = torch.where(token_mask.unsqueeze(-1), replacement, embeddings)
+        time_index = torch.arange(embeddings.shape[2], device=embeddings.device)
+        return embeddings + sinusoidal_encoding(time_index, self.hidden_size).to(embeddings.dtype)
+
+
+# ======================================================================================================================
+# Attention
+# ======================================================================================================================
+
+
+def eager_attention_forward(
+    module: nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: Optional[torch.Tensor],
+    scaling: float,
+    dropout: float = 0.0,
+    **kwargs,
+):
+    """Reference attention (matmul, mask, float32 softmax, dropout, matmul); the only path that returns weights.
+    `attention_mask` is boolean, True = may attend, broadcastable to `(N, heads, Lq, Lk)`."""
+    attn_weights = torch.matmul(query, key.transpose(2, 3)) * scaling
+    if attention_mask is not None:
+        attn_weights = attn_weights.masked_fill(~attention_mask, torch.finfo(attn_weights.dtype).min)
+    attn_weights = F.softmax(attn_weights, dim=-1, dtype=torch.float32).to(query.dtype)
+    attn_weights = F.dropout(attn_weights, p=dropout, training=module.training)
+    attn_output = torch.matmul(attn_weights, value).transpose(1, 2).contiguous()
+    return attn_output, attn_weights
+
+
+class NeurIPTAttention(nn.Module):
+    """Bidirectional multi-head self-attention over the second axis of `(N, L, hidden_size)`, used for both the
+    time stage (N = batch·channels) and the channel stage (N = batch·time tokens). One fused QKV projection."""
+
+    def __init__(self, config: NeurIPTConfig):
+        super().__init__()
+        self.config = config
+        self.num_heads = config.num_attention_heads
+        self.head_dim = config.hidden_size // config.num_attention_heads
+        self.scaling = self.head_dim**-0.5
+        self.is_causal = False
+        self.qkv_proj = nn.Linear(config.hidden_size, 3 * config.hidden_size)
+        self.o_proj = nn.Linear(config.hidden_size, config.hidden_size)
+
+    def forward(
+        self, hidden_states: torch.Tensor, key_mask: Optional[torch.Tensor] = None, **kwargs
+    ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """
+        Args:
+            hidden_states: `(N, L, hidden_size)`.
+            key_mask: `(N, L)` bool, True where a token may be attended to (as a key); `None` = all.
+        Returns:
+            `(N, L, hidden_size)` and the attention weights `(N, heads, L, L)` (eager only) or `None`.
+        """
+        n, length, _ = hidden_states.shape
+        qkv = self.qkv_proj(hidden_states).view(n, length, 3, self.num_heads, self.head_dim)
+        query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (N, heads, L, head_dim)
+        attention_mask = None if key_mask is None else key_mask[:, None, None, :]
+
+        attention_interface: Callable = eager_attention_forward
+        if self.config._attn_implementation != "eager":
+            attention_interface = ALL_ATTENTION_FUNCTIONS.get_interface(
+                self.config._attn_implementation, eager_attention_forward
+            )
+        attn_output, attn_weights = attention_interface(
+            self,
+            query,
+            key,
+            value,
+            attention_mask,
+            dropout=0.0 if not self.training else self.config.attention_dropout,
+            scaling=self.scaling,
+            is_causal=False,
+            **kwargs,
+        )
+        attn_output = attn_output.reshape(n, length, -1)  # (N, L, hidden_size)
+        return self.o_proj(attn_output), attn_weights
+
+
+# ======================================================================================================================
+# Feed-forward: SwiGLU and the Progressive Mixture-of-Experts
+# ======================================================================================================================
+
+
+class NeurIPTMLP(nn.Module):
+    """SwiGLU feed-forward: `down(SiLU(gate(x)) · up(x))`, gate and up fused in one projection."""
+
+    def __init__(self, config: NeurIPTConfig, intermediate_size: int):
+        super().__init__()
+        self.gate_up_proj = nn.Linear(config.hidden_size, 2 * intermediate_size)
+        self.down_proj = nn.Linear(intermediate_size, config.hidden_size)
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        gate, up = self.gate_up_proj(hidden_states).chunk(2, dim=-1)
+        return self.down_proj(F.silu(gate) * up)
+
+
+@use_experts_implementation(has_bias=True)
+class NeurIPTExperts(nn.Module):
+    """`num_experts` SwiGLU experts stored as 3-D parameters, so transformers can dispatch them to grouped matmuls
+    (`experts_implementation="grouped_mm"`); this `forward` is the eager reference.
+
+    Parameters: `gate_up_proj (E, 2·I, D)`, `gate_up_proj_bias (E, 2·I)`, `down_proj (E, D, I)`, `down_proj_bias (E, D)`.
+    """
+
+    def __init__(self, config: NeurIPTConfig, num_experts: int):
+        super().__init__()
+        intermediate = config.expert_intermediate_size
+        self.num_experts = num_experts
+        self.gate_up_proj = nn.Parameter(torch.empty(num_experts, 2 * intermediate, config.hidden_size))
+        self.gate_up_proj_bias = nn.Parameter(torch.zeros(num_experts, 2 * intermediate))
+        self.down_proj = nn.Parameter(torch.empty(num_experts, config.hidden_size, intermediate))
+        self.down_proj_bias = nn.Parameter(torch.zeros(num_experts, config.hidden_size))
+        self.act_fn = nn.SiLU()
+
+    def forward(
+        self, hidden_states: torch.Tensor, top_k_index: torch.Tensor, top_k_weights: torch.Tensor
+    ) -> torch.Tensor:
+        """
+        Args:
+            hidden_states: `(tokens, hidden_size)`.
+            top_k_index: `(tokens, k)` expert of each routing slot.
+            top_k_weights: `(tokens, k)` weight of each routing slot.
+        Returns:
+            `(tokens, hidden_size)`: `Σ_slots weight · expert(x)`.
+        """
+        num_tokens, top_k = top_k_index.shape
+        # Group the (token, slot) pairs by expert with one sort, then run one dense matmul per expert over its
+        # contiguous block: the loop is over experts (≤ a handful), never over tokens, and nothing is dropped.
+        flat_expert = top_k_index.reshape(-1)
+        order = torch.argsort(flat_expert, stable=True)
+        counts = torch.bincount(flat_expert, minlength=self.num_experts).tolist()
+        grouped_input = hidden_states[order // top_k]  # (tokens·k, D)
+        grouped_output = torch.empty_like(grouped_input)
+        start = 0
+        for expert, count in enumerate(counts):
+            if count == 0:
+                continue
+            chunk = grouped_input[start : start + count]
+            gate, up = F.linear(chunk, self.gate_up_proj[expert], self.gate_up_proj_bias[expert]).chunk(2, dim=-1)
+            grouped_output[start : start + count] = F.linear(
+                self.act_fn(gate) * up, self.down_proj[expert], self.down_proj_bias[expert]
+            )
+            start += count
+        weighted = grouped_output * top_k_weights.reshape(-1)[order].unsqueeze(-1).to(grouped_output.dtype)
+        slot_output = torch.empty_like(weighted)
+        slot_output[order] = weighted
+        return slot_output.view(num_tokens, top_k, -1).sum(dim=1)
+
+
+class NeurIPTRouter(nn.Module):
+    """Token-wise router: logits `(tokens, E)`, Gaussian jitter during training, softmax over all experts, top-k."""
+
+    def __init__(self, config: NeurIPTConfig, num_experts: int):
+        super().__init__()
+        self.num_experts = num_experts
+        self.top_k = config.experts_per_token(num_experts)
+        self.jitter_noise = config.router_jitter_noise
+        self.norm_topk_prob = config.norm_topk_prob
+        self.weight = nn.Linear(config.hidden_size, num_experts)
+
+    def forward(self, hidden_states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """`(tokens, D)` → router logits `(tokens, E)`, top-k weights `(tokens, k)`, top-k indices `(tokens, k)`."""
+        router_logits = self.weight(hidden_states)
+        if self.training and self.jitter_noise > 0:
+            router_logits = router_logits + torch.randn_like(router_logits) * self.jitter_noise
+        probs = F.softmax(router_logits, dim=-1, dtype=torch.float32)
+        top_k_weights, top_k_index = torch.topk(probs, self.top_k, dim=-1)
+        if self.norm_topk_prob:  # the paper's Eq. 8 (softmax restricted to the top-k)
+            top_k_weights = top_k_weights / top_k_weights.sum(dim=-1, keepdim=True)
+        return router_logits, top_k_weights, top_k_index
+
+
+def progressive_moe_aux_loss(
+    router_logits: torch.Tensor,
+    top_k_index: torch.Tensor,
+    token_mask: Optional[torch.Tensor],
+    importance_weight: float,
+    load_balance_form: str = "official",
+) -> torch.Tensor:
+    """Importance + load-balancing loss of one MoE module (paper §C.3 Eq. 24, after Shazeer et al. 2017).
+
+    * importance: `w · CV²(Σ_tokens p)` with `w = importance_loss_weight` (0.008 in the paper);
+    * load balance, `"official"` (the default, as the released code): with `r = p · 1[top-k]` the routed
+      probabilities and `S_e = Σ_tokens r_e`, `E · Σ_e S_e² / N³`. It shrinks like 1/N with the number of tokens, so
+      in practice the importance term does the balancing; the paper's weight 0.8 was tuned with it.
+      `"switch"`: the Switch-Transformer form `E · Σ_e f_e · P_e` (fraction of routing slots sent to `e` times its
+      mean probability; 1 at perfect balance, independent of N) — much stronger at the same weight.
+
+    Args:
+        router_logits: `(tokens, E)`; top_k_index: `(tokens, k)`; token_mask: `(tokens,)` bool, True for real tokens
+        (padded tokens do not count).
+    Returns:
+        `()` float32, positive.
+    """
+    num_experts = router_logits.shape[-1]
+    probs = F.softmax(router_logits.float(), dim=-1)
+    dispatch = F.one_hot(top_k_index, num_experts).sum(dim=1).to(probs.dtype)  # (tokens, E), 1 where routed
+    if token_mask is not None:
+        weight = token_mask.to(probs.dtype).unsqueeze(-1)
+        probs, dispatch = probs * weight, dispatch * weight
+        num_tokens = weight.sum().clamp(min=1.0)
+    else:
+        num_tokens = torch.tensor(float(probs.shape[0]), device=probs.device)
+    importance = probs.sum(dim=0)  # (E,)
+    importance_loss = importance_weight * importance.var() / (importance.mean() ** 2 + 1e-8)
+    if load_balance_form == "switch":
+        fraction_routed = dispatch.sum(dim=0) / (num_tokens * top_k_index.shape[-1])
+        load_balance_loss = num_experts * (fraction_routed * probs.sum(dim=0) / num_tokens).sum()
+    else:
+        routed_mass = (probs * dispatch).sum(dim=0)  # S_e
+        load_balance_loss = num_experts * (routed_mass**2).sum() / num_tokens**3
+    return importance_loss + load_balance_loss
+
+
+class NeurIPTProgressiveMoE(nn.Module):
+    """Progressive Mixture-of-Experts block: an always-on shared SwiGLU expert plus the top-k of `num_experts` routed
+    SwiGLU experts, `y = shared(x) + Σ_{e ∈ top-k} p_e · expert_e(x)` (paper Eq. 9). The number of experts grows with
+    depth (`config.num_experts_per_layer`); this module is one layer's worth."""
+
+    def __init__(self, config: NeurIPTConfig, num_experts: int):
+        super().__init__()
+        self.num_experts = num_experts
+        self.capacity_factor = config.expert_capacity_factor
+        self.importance_weight = config.importance_loss_weight
+        self.load_balance_form = config.load_balance_loss
+        self.router = NeurIPTRouter(config, num_experts)
+        self.experts = NeurIPTExperts(config, num_experts)
+        self.shared_expert = NeurIPTMLP(config, config.shared_expert_intermediate_size)
+
+    def _apply_capacity(self, top_k_index: torch.Tensor, top_k_weights: torch.Tensor) -> torch.Tensor:
+        """Zero the weights of routing slots beyond each expert's capacity, in token order (official code rule)."""
+        num_tokens, top_k = top_k_index.shape
+        capacity = math.ceil(self.capacity_factor * num_tokens * top_k / self.num_experts)
+        one_hot = F.one_hot(top_k_index.reshape(-1), self.num_experts)  # (tokens·k, E)
+        position_in_expert = (one_hot.cumsum(dim=0) * one_hot).sum(dim=-1).view(num_tokens, top_k)
+        return torch.where(position_in_expert <= capacity, top_k_weights, torch.zeros_like(top_k_weights))
+
+    def forward(
+        self, hidden_states: torch.Tensor, token_mask: Optional[torch.Tensor] = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """
+        Args:
+            hidden_states: `(..., hidden_size)`; token_mask: `(...)` bool, True for real (non-padded) tokens — padded
+                tokens are routed but do not count in the auxiliary loss.
+        Returns:
+            output `(..., hidden_size)`, router logits `(..., E)`, auxiliary loss `()`.
+        """
+        shape = hidden_states.shape
+        flat = hidden_states.reshape(-1, shape[-1])
+        router_logits, top_k_weights, top_k_index = self.router(flat)
+        if self.capacity_factor is not None:
+            top_k_weights = self._apply_capacity(top_k_index, top_k_weights)
+        routed = self.experts(flat, top_k_index, top_k_weights.to(flat.dtype))
+        output = self.shared_expert(flat) + routed.to(flat.dtype)
+        flat_mask = None if token_mask is None else token_mask.reshape(-1)
+        aux_loss = progressive_moe_aux_loss(
+            router_logits, top_k_index, flat_mask, self.importance_weight, self.load_balance_form
+        )
+        return output.view(shape), router_logits.view(*shape[:-1], self.num_experts), aux_loss
+
+
+class NeurIPTFeedForward(nn.Module):
+    """The feed-forward of one attention stage: a dense SwiGLU when the layer has no experts, else a PMoE.
+    Always returns `(output, router_logits or None, aux_loss)` so the layer code has one path."""
+
+    def __init__(self, config: NeurIPTConfig, num_experts: int):
+        super().__init__()
+        self.num_experts = num_experts
+        if num_experts > 0:
+            self.moe = NeurIPTProgressiveMoE(config, num_experts)
+        else:
+            self.mlp = NeurIPTMLP(config, config.intermediate_size)
+
+    def forward(self, hidden_states, token_mask=None):
+        if self.num_experts > 0:
+            return self.moe(hidden_states, token_mask)
+        return self.mlp(hidden_states), None, hidden_states.new_zeros((), dtype=torch.float32)
+
+
+# ======================================================================================================================
+# Two-stage attention layer and segment merging
+# ======================================================================================================================
+
+
+class NeurIPTSegmentMerging(nn.Module):
+    """Merge groups of `factor` adjacent time tokens: concatenate, LayerNorm(factor·D), Linear(factor·D → D)
+    (paper Eq. 23). A length that does not divide by `factor` is first padded by repeating its last token, as the
+    official code does (so the last merged token sees the final points more than once)."""
+
+    def __init__(self, config: NeurIPTConfig, factor: int):
+        super().__init__()
+        self.factor = factor
+        self.norm = nn.LayerNorm(factor * config.hidden_size, eps=config.layer_norm_eps)
+        self.proj = nn.Linear(factor * config.hidden_size, config.hidden_size)
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        """`(B, C, L, D)` → `(B, C, ceil(L / factor), D)`."""
+        hidden_states = pad_to_multiple(hidden_states, self.factor, dim=2)
+        batch, channels, length, dim = hidden_states.shape
+        merged = hidden_states.reshape(batch, channels, length // self.factor, self.factor * dim)
+        return self.proj(self.norm(merged))
+
+
+def pad_to_multiple(tensor: torch.Tensor, factor: int, dim: int) -> torch.Tensor:
+    """Repeat the last slice along `dim` until its size divides by `factor`."""
+    remainder = tensor.shape[dim] % factor
+    if remainder == 0:
+        return tensor
+    last = tensor.narrow(dim, tensor.shape[dim] - 1, 1)
+    repeats = [1] * tensor.dim()
+    repeats[dim] = factor - remainder
+    return torch.cat([tensor, last.repeat(*repeats)], dim=dim)
+
+
+def merge_token_mask(token_mask: torch.Tensor, factor: int) -> torch.Tensor:
+    """Down-sample a `(B, C, L)` hidden-token mask to a merged scale: a merged token stays hidden only when every
+    token it merges was hidden (otherwise it carries visible information)."""
+    if factor == 1:
+        return token_mask
+    token_mask = pad_to_multiple(token_mask, factor, dim=2)
+    batch, channels, length = token_mask.shape
+    return token_mask.view(batch, channels, length // factor, factor).all(dim=-1)
+
+
+def attention_key_masks(
+    channel_mask: Optional[torch.Tensor], token_mask: Optional[torch.Tensor], shape: tuple[int, int, int]
+) -> tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
+    """Key masks of the two attention stages at one scale.
+
+    Returns `time_keys (B·C, L)` and `channel_keys (B·L, C)`, True where a token may be attended to, or `None` when
+    everything may be. Masked tokens and padded channels are hidden as keys. A query whose keys would all be hidden
+    (e.g. every real channel masked at one time step) falls back to all real tokens, then to all tokens, so softmax
+    never sees an empty row (no host synchronisation: the fallback is computed with tensor ops).
+    """
+    batch, channels, length = shape
+    if channel_mask is None and token_mask is None:
+        return None, None
+    real = (
+        torch.ones(shape, dtype=torch.bool, device=(token_mask if token_mask is not None else channel_mask).device)
+        if channel_mask is None
+        else channel_mask[:, :, None].expand(shape)
+    )
+    visible = real if token_mask is None else real & ~token_mask
+
+    def with_fallback(keys, real_keys):
+        keys = keys | (real_keys & ~keys.any(dim=-1, keepdim=True))
+        return keys | ~keys.any(dim=-1, keepdim=True)
+
+    time_keys = None
+    if token_mask is not None:
+        time_keys = with_fallback(visible.reshape(batch * channels, length), real.reshape(batch * channels, length))
+    channel_keys = with_fallback(
+        visible.transpose(1, 2).reshape(batch * length, channels), real.transpose(1, 2).reshape(batch * length, channels)
+    )
+    return time_keys, channel_keys
+
+
+class NeurIPTTwoStageLayer(GradientCheckpointingLayer):
+    """One encoder layer (paper Fig. 1, official `TwoStageAttentionLayer`), pre-LN:
+
+    1. time stage, per channel over its L tokens:  `x += Drop(Attn_t(LN1(x)))`;  `x += Drop(FF_t(LN2(x)))`
+    2. (first layer only) add the electrode encoding;
+    3. channel stage, per time token over the C channels:  `x += Drop(Attn_c(LN3(x)))`;  `x += Drop(FF_c(LN4(x)))`
+
+    `FF` is a dense SwiGLU or a `NeurIPTProgressiveMoE` (separate modules for the two stages).
+    """
+
+    def __init__(self, config: NeurIPTConfig, layer_idx: int, num_experts: Optional[int] = None):
+        super().__init__()
+        num_experts = config.num_experts_per_layer[layer_idx] if num_experts is None else num_experts
+        self.layer_idx = layer_idx
+        self.time_attention_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.time_attention = NeurIPTAttention(config)
+        self.time_feed_forward_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.time_feed_forward = NeurIPTFeedForward(config, num_experts)
+        self.channel_attention_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.channel_attention = NeurIPTAttention(config)
+        self.channel_feed_forward_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.channel_feed_forward = NeurIPTFeedForward(config, num_experts)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        electrode_embeddings: Optional[torch.Tensor] = None,
+        time_keys: Optional[torch.Tensor] = None,
+        channel_keys: Optional[torch.Tensor] = None,
+        real_tokens: Optional[torch.Tensor] = None,
+        output_attentions: bool = False,
+    ):
+        """
+        Args:
+            hidden_states: `(B, C, L, D)`.
+            electrode_embeddings: `(B, C, D)`, added before the channel stage (first layer only).
+            time_keys: `(B·C, L)`; channel_keys: `(B·L, C)` — see `attention_key_masks`.
+            real_tokens: `(B, C, L)` bool, False on padded channels (excluded from the MoE auxiliary loss).
+        Returns:
+            hidden states `(B, C, L, D)`, router logits of the two stages (`(B, C, L, E)` or `None`), auxiliary loss
+            `()`, attention weights of the two stages (or `None`).
+        """
+        batch, channels, length, dim = hidden_states.shape
+
+        # -- time stage: (B·C, L, D)
+        hidden_states = hidden_states.reshape(batch * channels, length, dim)
+        attn_output, time_weights = self.time_attention(self.time_attention_norm(hidden_states), time_keys)
+        hidden_states = hidden_states + self.dropout(attn_output)
+        time_mask = None if real_tokens is None else real_tokens.reshape(batch * channels, length)
+        ff_output, time_router_logits, time_aux = self.time_feed_forward(
+            self.time_feed_forward_norm(hidden_states), time_mask
+        )
+        hidden_states = hidden_states + self.dropout(ff_output)
+
+        # -- channel stage: (B·L, C, D)
+        hidden_states = hidden_states.view(batch, channels, length, dim).transpose(1, 2)
+        if electrode_embeddings is not None:
+            hidden_states = hidden_states + electrode_embeddings[:, None].to(hidden_states.dtype)
+        hidden_states = hidden_states.reshape(batch * length, channels, dim)
+        attn_output, channel_weights = self.channel_attention(self.channel_attention_norm(hidden_states), channel_keys)
+        hidden_states = hidden_states + self.dropout(attn_output)
+        channel_mask = None if real_tokens is None else real_tokens.transpose(1, 2).reshape(batch * length, channels)
+        ff_output, channel_router_logits, channel_aux = self.channel_feed_forward(
+            self.channel_feed_forward_norm(hidden_states), channel_mask
+        )
+        hidden_states = hidden_states + self.dropout(ff_output)
+
+        hidden_states = hidden_states.view(batch, length, channels, dim).transpose(1, 2).contiguous()
+        if channel_router_logits is not None:
+            channel_router_logits = channel_router_logits.view(batch, length, channels, -1).transpose(1, 2)
+            time_router_logits = time_router_logits.view(batch, channels, length, -1)
+        weights = (time_weights, channel_weights) if output_attentions else None
+        return hidden_states, (time_router_logits, channel_router_logits), time_aux + channel_aux, weights
+
+
+# ======================================================================================================================
+# Pretrained model base
+# ======================================================================================================================
+
+
+class NeurIPTPreTrainedModel(PreTrainedModel):
+    config_class = NeurIPTConfig
+    config: NeurIPTConfig
+    base_model_prefix = "neuript"
+    main_input_name = "input_values"
+    input_modalities = ("time",)
+    supports_gradient_checkpointing = True
+    _no_split_modules = ["NeurIPTTwoStageLayer"]
+    _supports_sdpa = True
+    _supports_flash_attn = False
+    _supports_flex_attn = False
+
+    def _init_weights(self, module):
+        # `transformers.initialization` helpers skip tensors already loaded from a checkpoint; plain in-place init
+        # would silently re-randomise them (see docs/hf_conventions in the repository).
+        super()._init_weights(module)
+        std = self.config.initializer_range
+        if isinstance(module, NeurIPTExperts):
+            init.normal_(module.gate_up_proj, std=std)
+            init.normal_(module.down_proj, std=std)
+            init.zeros_(module.gate_up_proj_bias)
+            init.zeros_(module.down_proj_bias)
+        elif isinstance(module, NeurIPTEmbeddings):
+            init.normal_(module.mask_token, std=std)
+            # The set S of AAMP: fixed per model, drawn from a fixed seed so every fresh model has the same one.
+            generator = torch.Generator(device="cpu").manual_seed(520)
+            values = torch.randn(module.random_embeddings.shape, generator=generator) * std
+            init.copy_(module.random_embeddings, values.to(module.random_embeddings.device))
+
+
+# ======================================================================================================================
+# The encoder
+# ======================================================================================================================
+
+
+class NeurIPTModel(NeurIPTPreTrainedModel):
+    """The NeurIPT encoder: embeddings → `num_hidden_layers` two-stage-attention layers with segment merging and PMoE.
+
+    Works with any montage: channels are identified only by the 3-D positions passed in `channel_positions`.
+    """
+
+    def __init__(self, config: NeurIPTConfig):
+        super().__init__(config)
+        self.embeddings = NeurIPTEmbeddings(config)
+        self.electrode_embedding = NeurIPTElectrodePositionEmbedding(config)
+        self.merges = nn.ModuleList(
+            [NeurIPTSegmentMerging(config, m) if m > 1 else nn.Identity() for m in config.merge_factors]
+        )
+        self.layers = nn.ModuleList([NeurIPTTwoStageLayer(config, i) for i in range(config.num_hidden_layers)])
+        self.gradient_checkpointing = False
+        self.post_init()
+
+    # ------------------------------------------------------------------------------------------------------------------
+    def validate_inputs(self, input_values, channel_positions, channel_mask, time_mask):
+        """Check shapes, dtypes and values; return `channel_positions` as `(B, C, 3)` and `channel_mask` as bool.
+        Every failure is a `ValueError` that says what was expected and how to fix it."""
+        if not isinstance(input_values, torch.Tensor):
+            raise ValueError(f"input_values must be a torch.Tensor (batch, channels, time), got {type(input_values)}.")
+        if input_values.dim() != 3:
+            hint = " Add a batch axis with input_values[None]." if input_values.dim() == 2 else ""
+            raise ValueError(
+                f"input_values must have shape (batch, channels, time), got {tuple(input_values.shape)}.{hint}"
+            )
+        batch, channels, time = input_values.shape
+        if batch == 0 or channels == 0 or time == 0:
+            raise ValueError(f"input_values is empty: shape {tuple(input_values.shape)}.")
+        if not input_values.is_floating_point():
+            raise ValueError(f"input_values must be floating point, got {input_values.dtype}.")
+        if time % self.config.patch_size:
+            raise ValueError(
+                f"The time axis ({time} samples) must be a multiple of patch_size={self.config.patch_size}; "
+                f"crop the window (the model never pads time for you)."
+            )
+        if channel_positions is None:
+            raise ValueError(
+                "channel_positions is required: (batch, channels, 3) electrode positions in metres (MNE head frame). "
+                "NeurIPTFeatureExtractor returns them from channel names."
+            )
+        if not isinstance(channel_positions, torch.Tensor):
+            channel_positions = torch.as_tensor(channel_positions)
+        if channel_positions.dim() == 2:
+            channel_positions = channel_positions.unsqueeze(0).expand(batch, -1, -1)
+        if channel_positions.dim() != 3 or channel_positions.shape[-1] != 3:
+            raise ValueError(
+                f"channel_positions must have shape (batch, channels, 3) or (channels, 3), "
+                f"got {tuple(channel_positions.shape)}."
+            )
+        if tuple(channel_positions.shape[:2]) != (batch, channels):
+            raise ValueError(
+                f"channel_positions has {tuple(channel_positions.shape[:2])} (batch, channels) but input_values has "
+                f"({batch}, {channels}): give one position per channel."
+            )
+        if channel_mask is not None:
+            if tuple(channel_mask.shape) != (batch, channels):
+                raise ValueError(
+                    f"channel_mask must have shape (batch, channels) = ({batch}, {channels}), "
+                    f"got {tuple(channel_mask.shape)}."
+                )
+            channel_mask = channel_mask.bool()
+        if time_mask is not None and tuple(time_mask.shape) != (batch, channels, time):
+            raise ValueError(
+                f"time_mask must have the shape of input_values {(batch, channels, time)}, got {tuple(time_mask.shape)}."
+            )
+        if not torch.compiler.is_compiling():
+            real = torch.ones(batch, channels, dtype=torch.bool, device=input_values.device)
+            if channel_mask is not None:
+                real = channel_mask.to(input_values.device)
+                if not bool(real.any(dim=1).all()):
+                    raise ValueError("channel_mask marks every channel of some sample as padding.")
+            finite = torch.isfinite(input_values).all(dim=-1) | ~real
+            if not bool(finite.all()):
+                bad = (~finite).nonzero().tolist()[:5]
+                raise ValueError(
+                    f"input_values contains NaN or inf at (sample, channel) {bad}: interpolate or drop those channels "
+                    f"before calling the model."
+                )
+            low, high = self.config.position_bounds
+            positions = channel_positions.to(input_values.device)
+            outside = (((positions < low) | (positions > high)).any(-1) & real) | (~torch.isfinite(positions).all(-1) & real)
+            if bool(outside.any()):
+                bad = outside.nonzero().tolist()[:5]
+                raise ValueError(
+                    f"channel_positions at (sample, channel) {bad} lie outside the head frame {self.config.position_bounds} "
+                    f"metres on some axis (or are not finite). Positions are metres in MNE's head frame, not mm or cm."
+                )
+        return channel_positions, channel_mask
+
+    def forward(
+        self,
+        input_values: torch.Tensor,
+        channel_positions: torch.Tensor,
+        channel_mask: Optional[torch.Tensor] = None,
+        time_mask: Optional[torch.Tensor] = None,
+        mask_replacement: Optional[torch.Tensor] = None,
+        output_hidden_states: Optional[bool] = None,
+        output_attentions: Optional[bool] = None,
+        output_router_logits: Optional[bool] = None,
+        return_dict: Optional[bool] = None,
+        **kwargs,
+    ) -> NeurIPTModelOutput:
+        r"""
+        Args:
+            input_values (`torch.FloatTensor` of shape `(batch, channels, time)`):
+                Preprocessed EEG (the feature extractor's output: µV, filtered, 64 Hz, A-law companded).
+            channel_positions (`torch.FloatTensor` of shape `(batch, channels, 3)` or `(channels, 3)`):
+                Electrode position of every channel in metres, MNE head frame (bipolar channel: the midpoint).
+            channel_mask (`torch.LongTensor` or `torch.BoolTensor` of shape `(batch, channels)`, *optional*):
+                1 for real channels, 0 for padding. Padded channels never change the outputs of real channels.
+            time_mask (`torch.BoolTensor` of shape `(batch, channels, time)`, *optional*):
+                True for masked points (masked pretraining). Their tokens are hidden from attention as keys, at every
+                scale where all points of a merged token are masked, and their embeddings are replaced as
+                `mask_replacement` says. With `patch_size > 1` a token is masked when any of its points is.
+            mask_replacement (`torch.LongTensor` of shape `(batch, channels, time // patch_size)`, *optional*):
+                What replaces each masked token: 0 mask token, 1 unchanged, `k ≥ 2` random embedding `k - 2`.
+        """
+        output_hidden_states = output_hidden_states if output_hidden_states is not None else self.config.output_hidden_states
+        output_attentions = output_attentions if output_attentions is not None else self.config.output_attentions
+        output_router_logits = bool(output_router_logits)
+        channel_positions, channel_mask = self.validate_inputs(input_values, channel_positions, channel_mask, time_mask)
+        batch, channels, time = input_values.shape
+
+        token_mask = None
+        if time_mask is not None:
+            patch = self.config.patch_size
+            token_mask = time_mask.bool().view(batch, channels, time // patch, patch).any(dim=-1)
+        hidden_states = self.embeddings(input_values, token_mask, mask_replacement)  # (B, C, L, D)
+        electrode_embeddings = self.electrode_embedding(channel_positions.to(hidden_states.device))
+
+        all_hidden_states = (hidden_states,) if output_hidden_states else None
+        all_token_masks = (token_mask,) if token_mask is not None else None
+        all_attentions = () if output_attentions else None
+        all_router_logits = () if output_router_logits else None
+        aux_losses = []
+        for layer_idx, (merge, layer) in enumerate(zip(self.merges, self.layers)):
+            factor = self.config.merge_factors[layer_idx]
+            if factor > 1:
+                hidden_states = merge(hidden_states)
+                if token_mask is not None:
+                    token_mask = merge_token_mask(token_mask, factor)
+            length = hidden_states.shape[2]
+            time_keys, channel_keys = attention_key_masks(channel_mask, token_mask, (batch, channels, length))
+            real_tokens = None if channel_mask is None else channel_mask[:, :, None].expand(batch, channels, length)
+            hidden_states, router_logits, aux_loss, weights = layer(
+                hidden_states,
+                electrode_embeddings if layer_idx == 0 else None,
+                time_keys,
+                channel_keys,
+                real_tokens,
+                output_attentions,
+            )
+            aux_losses.append(aux_loss)
+            if output_hidden_states:
+                all_hidden_states += (hidden_states,)
+            if all_token_masks is not None:
+                all_token_masks += (token_mask,)
+            if output_attentions:
+                all_attentions += (weights,)
+            if output_router_logits:
+                all_router_logits += tuple(r for r in router_logits if r is not None)
+
+        aux_loss_per_layer = torch.stack(aux_losses)
+        return NeurIPTModelOutput(
+            last_hidden_state=hidden_states,
+            aux_loss=aux_loss_per_layer.sum(),
+            aux_loss_per_layer=aux_loss_per_layer,
+            hidden_states=all_hidden_states,
+            attentions=all_attentions,
+            router_logits=all_router_logits,
+            token_masks=all_token_masks,
+        )
+
+
+# ======================================================================================================================
+# Pretraining: Amplitude-Aware Masked Pretraining (AAMP)
+# ======================================================================================================================
+
+
+@dataclass
+class NeurIPTForPretrainingOutput(ModelOutput):
+    """
+    Output of [`NeurIPTForPretraining`].
+
+    Args:
+        loss (`torch.FloatTensor` of shape `()`): `reconstruction_loss + router_aux_loss_coef · aux_loss`.
+        reconstruction_loss (`torch.FloatTensor` of shape `()`): ℓp error on the masked points of real channels.
+        aux_loss (`torch.FloatTensor` of shape `()`): the encoder's summed MoE auxiliary loss.
+        reconstruction (`torch.FloatTensor` of shape `(batch, channels, time)`): the decoder's prediction of every point.
+        mask (`torch.BoolTensor` of shape `(batch, channels, time)`): True for the points that were masked.
+        hidden_states, router_logits: as in [`NeurIPTModelOutput`].
+    """
+
+    loss: Optional[torch.FloatTensor] = None
+    reconstruction_loss: Optional[torch.FloatTensor] = None
+    aux_loss: Optional[torch.FloatTensor] = None
+    reconstruction: Optional[torch.FloatTensor] = None
+    mask: Optional[torch.BoolTensor] = None
+    hidden_states: Optional[tuple[torch.FloatTensor, ...]] = None
+    router_logits: Optional[tuple[torch.FloatTensor, ...]] = None
+
+
+class AmplitudeAwareMasking(nn.Module):
+    """AAMP mask generator (paper §2.1, Eq. 4).
+
+    For every sample and channel: rank the T values (signed, ties broken by time order), draw ξ ~ U(0, 1) and mask the
+    block of `n = round(T · P)` consecutive ranks centred on rank ξ·T, shifted to stay inside [0, T). The masked points
+    are therefore one *amplitude band* of the channel, scattered in time, which neighbours cannot interpolate. P is
+    drawn per sample from `config.mask_ratios`. With `config.mask_strategy = "random"` the ranks are a random
+    permutation instead, giving uniform random masking with the same ratio (the paper's ablation).
+
+    Masked tokens are then replaced following BERT's rule (`config.mask_replace_probs`): mask token / an embedding
+    drawn from the fixed random set S / unchanged.
+    """
+
+    def __init__(self, config: NeurIPTConfig):
+        super().__init__()
+        self.strategy = config.mask_strategy
+        self.patch_size = config.patch_size
+        self.num_random_embeddings = config.num_random_embeddings
+        self.register_buffer("mask_ratios", torch.tensor(config.mask_ratios, dtype=torch.float32), persistent=False)
+        self.register_buffer(
+            "replace_cumprobs", torch.tensor(config.mask_replace_probs, dtype=torch.float32).cumsum(0), persistent=False
+        )
+
+    def forward(
+        self, input_values: torch.Tensor, generator: Optional[torch.Generator] = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """
+        Args:
+            input_values: `(batch, channels, time)`.
+            generator: optional `torch.Generator` for reproducible masks.
+        Returns:
+            time_mask `(batch, channels, time)` bool (True = masked) and mask_replacement
+            `(batch, channels, time // patch_size)` long (0 mask token, 1 unchanged, k ≥ 2 random embedding k − 2).
+        """
+        batch, channels, time = input_values.shape
+        device = input_values.device
+        ratio_index = torch.randint(len(self.mask_ratios), (batch,), generator=generator, device="cpu").to(device)
+        num_masked = torch.round(self.mask_ratios[ratio_index] * time).long().clamp(1, time - 1)  # (B,)
+        if self.strategy == "amplitude":
+            order = torch.argsort(input_values.detach(), dim=-1, stable=True)
+        else:
+            order = torch.argsort(torch.rand(batch, channels, time, generator=generator).to(device), dim=-1)
+        ranks = torch.argsort(order, dim=-1)  # rank of every point in its channel, (B, C, T)
+        centre = torch.rand(batch, channels, generator=generator).to(device) * time  # ξ·T
+        half = num_masked[:, None].to(torch.float32) / 2
+        start = torch.round(centre - half).long()
+        start = torch.minimum(start.clamp(min=0), (time - num_masked)[:, None])  # shift inside [0, T - n]
+        stop = start + num_masked[:, None]
+        time_mask = (ranks >= start[..., None]) & (ranks < stop[..., None])
+
+        num_tokens = time // self.patch_size
+        draw = torch.rand(batch, channels, num_tokens, generator=generator).to(device)
+        random_index = torch.randint(
+            self.num_random_embeddings, (batch, channels, num_tokens), generator=generator
+        ).to(device)
+        mask_replacement = torch.where(
+            draw < self.replace_cumprobs[0],
+            torch.zeros_like(random_index),
+            torch.where(draw < self.replace_cumprobs[1], random_index + 2, torch.ones_like(random_index)),
+        )
+        return time_mask, mask_replacement
+
+
+class NeurIPTCrossAttention(nn.Module):
+    """Cross-attention of decoder tokens (queries) to encoder tokens (keys/values) of the same channel."""
+
+    def __init__(self, config: NeurIPTConfig):
+        super().__init__()
+        self.config = config
+        self.num_heads = config.num_attention_heads
+        self.head_dim = config.hidden_size // config.num_attention_heads
+        self.scaling = self.head_dim**-0.5
+        self.is_causal = False
+        self.q_proj = nn.Linear(config.hidden_size, config.hidden_size)
+        self.kv_proj = nn.Linear(config.hidden_size, 2 * config.hidden_size)
+        self.o_proj = nn.Linear(config.hidden_size, config.hidden_size)
+
+    def forward(self, hidden_states: torch.Tensor, encoder_states: torch.Tensor) -> torch.Tensor:
+        """`(N, Lq, D)` queries, `(N, Lk, D)` keys/values → `(N, Lq, D)`."""
+        n, q_len, _ = hidden_states.shape
+        k_len = encoder_states.shape[1]
+        query = self.q_proj(hidden_states).view(n, q_len, self.num_heads, self.head_dim).transpose(1, 2)
+        key, value = (
+            self.kv_proj(encoder_states).view(n, k_len, 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4).unbind(0)
+        )
+        attention_interface: Callable = ALL_ATTENTION_FUNCTIONS.get_interface(
+            self.config._attn_implementation, eager_attention_forward
+        )
+        attn_output, _ = attention_interface(
+            self,
+            query,
+            key,
+            value,
+            None,
+            dropout=0.0 if not self.training else self.config.attention_dropout,
+            scaling=self.scaling,
+            is_causal=False,
+        )
+        return self.o_proj(attn_output.reshape(n, q_len, -1))
+
+
+class NeurIPTDecoderLayer(nn.Module):
+    """One AAMP decoder layer (official `DecoderLayer`): a dense two-stage self-attention over the full-resolution
+    query grid, a pre-LN cross-attention to the encoder representation of the same scale (per channel), a SwiGLU, and
+    a linear prediction of every point. The predictions of all decoder layers are summed."""
+
+    def __init__(self, config: NeurIPTConfig, layer_idx: int):
+        super().__init__()
+        self.self_attention = NeurIPTTwoStageLayer(config, layer_idx, num_experts=0)  # the decoder is dense
+        self.cross_attention_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.cross_attention = NeurIPTCrossAttention(config)
+        self.mlp_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.mlp = NeurIPTMLP(config, config.intermediate_size)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.prediction = nn.Linear(config.hidden_size, config.patch_size)
+
+    def forward(self, hidden_states, encoder_states, channel_keys):
+        """hidden_states `(B, C, L, D)`, encoder_states `(B, C, L_i, D)` → hidden `(B, C, L, D)`, prediction
+        `(B, C, L, patch_size)`."""
+        batch, channels, length, dim = hidden_states.shape
+        hidden_states, _, _, _ = self.self_attention(hidden_states, None, None, channel_keys, None, False)
+        flat = hidden_states.view(batch * channels, length, dim)
+        encoder_flat = encoder_states.reshape(batch * channels, encoder_states.shape[2], dim)
+        flat = flat + self.dropout(self.cross_attention(self.cross_attention_norm(flat), encoder_flat))
+        flat = flat + self.dropout(self.mlp(self.mlp_norm(flat)))
+        hidden_states = flat.view(batch, channels, length, dim)
+        return hidden_states, self.prediction(hidden_states)
+
+
+class NeurIPTDecoder(nn.Module):
+    """Reconstruction decoder: `config.decoder_layers` layers; layer `i` reads encoder representation
+    `min(i, num_hidden_layers)` (0 = embedding output), whose hidden tokens are replaced by a learned mask token."""
+
+    def __init__(self, config: NeurIPTConfig):
+        super().__init__()
+        self.num_representations = config.num_hidden_layers + 1
+        self.hidden_size = config.hidden_size
+        self.mask_token = nn.Parameter(torch.zeros(config.hidden_size))
+        self.electrode_embedding = NeurIPTElectrodePositionEmbedding(config)
+        self.layers = nn.ModuleList([NeurIPTDecoderLayer(config, i) for i in range(config.decoder_layers)])
+
+    def forward(self, encoder_hidden_states, token_masks, channel_positions, channel_mask, num_tokens):
+        """Returns the summed prediction `(B, C, num_tokens, patch_size)`."""
+        first = encoder_hidden_states[0]
+        batch, channels = first.shape[:2]
+        time_index = torch.arange(num_tokens, device=first.device)
+        queries = sinusoidal_encoding(time_index, self.hidden_size)[None, None] + self.electrode_embedding(
+            channel_positions
+        )[:, :, None]
+        hidden_states = queries.to(first.dtype).expand(batch, channels, num_tokens, self.hidden_size)
+        _, channel_keys = attention_key_masks(channel_mask, None, (batch, channels, num_tokens))
+        prediction = 0
+        for i, layer in enumerate(self.layers):
+            index = min(i, self.num_representations - 1)
+            encoder_states = encoder_hidden_states[index]
+            if token_masks is not None:
+                encoder_states = torch.where(
+                    token_masks[index].unsqueeze(-1), self.mask_token.to(encoder_states.dtype), encoder_states
+                )
+            hidden_states, layer_prediction = layer(hidden_states, encoder_states, channel_keys)
+            prediction = prediction + layer_prediction
+        return prediction
+
+
+class NeurIPTForPretraining(NeurIPTPreTrainedModel):
+    """NeurIPT with the AAMP objective: mask an amplitude band of every channel, encode, reconstruct with a
+    cross-attention decoder, ℓp loss on the masked points plus the MoE auxiliary loss."""
+
+    def __init__(self, config: NeurIPTConfig):
+        super().__init__(config)
+        self.neuript = NeurIPTModel(config)
+        self.masking = AmplitudeAwareMasking(config)
+        self.decoder = NeurIPTDecoder(config)
+        self.post_init()
+
+    def _init_weights(self, module):
+        super()._init_weights(module)
+        if isinstance(module, NeurIPTDecoder):
+            init.normal_(module.mask_token, std=self.config.initializer_range)
+
+    def forward(
+        self,
+        input_values: torch.Tensor,
+        channel_positions: torch.Tensor,
+        channel_mask: Optional[torch.Tensor] = None,
+        time_mask: Optional[torch.Tensor] = None,
+        mask_replacement: Optional[torch.Tensor] = None,
+        return_loss: bool = True,
+        output_hidden_states: Optional[bool] = None,
+        output_router_logits: Optional[bool] = None,
+        return_dict: Optional[bool] = None,
+        **kwargs,
+    ) -> NeurIPTForPretrainingOutput:
+        r"""
+        Args:
+            input_values, channel_positions, channel_mask: as in [`NeurIPTModel`].
+            time_mask (`torch.BoolTensor` of shape `(batch, channels, time)`, *optional*):
+                Points to mask; drawn by `AmplitudeAwareMasking` when not given.
+            mask_replacement (`torch.LongTensor`, *optional*): see [`NeurIPTModel`]; drawn with the mask when not given.
+            return_loss (`bool`, defaults to `True`): compute the loss (lets `Trainer.evaluate` report `eval_loss`).
+        """
+        if time_mask is None:
+            if not isinstance(input_values, torch.Tensor) or input_values.dim() != 3:
+                self.neuript.validate_inputs(input_values, channel_positions, channel_mask, None)
+            time_mask, drawn_replacement = self.masking(input_values)
+            mask_replacement = drawn_replacement if mask_replacement is None else mask_replacement
+        outputs = self.neuript(
+            input_values,
+            channel_positions,
+            channel_mask=channel_mask,
+            time_mask=time_mask,
+            mask_replacement=mask_replacement,
+            output_hidden_states=True,
+            output_router_logits=output_router_logits,
+        )
+        batch, channels, time = input_values.shape
+        positions = channel_positions if channel_positions.dim() == 3 else channel_positions[None].expand(batch, -1, -1)
+        prediction = self.decoder(
+            outputs.hidden_states,
+            outputs.token_masks,
+            positions.to(input_values.device),
+            None if channel_mask is None else channel_mask.bool(),
+            time // self.config.patch_size,
+        )
+        reconstruction = prediction.reshape(batch, channels, time)
+
+        loss = reconstruction_loss = None
+        if return_loss:
+            scored = time_mask.bool()
+            if channel_mask is not None:
+                scored = scored & channel_mask.bool()[:, :, None]
+            error = (reconstruction.float() - input_values.float()).abs()[scored]
+            p = self.config.reconstruction_loss_p
+            reconstruction_loss = error.mean() if p == 1 else error.pow(p).mean().pow(1.0 / p)
+            loss = reconstruction_loss + self.config.router_aux_loss_coef * outputs.aux_loss
+        return NeurIPTForPretrainingOutput(
+            loss=loss,
+            reconstruction_loss=reconstruction_loss,
+            aux_loss=outputs.aux_loss,
+            reconstruction=reconstruction,
+            mask=time_mask.bool(),
+            hidden_states=outputs.hidden_states if output_hidden_states else None,
+            router_logits=outputs.router_logits,
+        )
+
+
+# ======================================================================================================================
+# Classification: Intra-Inter Lobe Pooling (IILP)
+# ======================================================================================================================
+
+
+@dataclass
+class NeurIPTSequenceClassifierOutput(ModelOutput):
+    """
+    Output of [`NeurIPTForSequenceClassification`].
+
+    Args:
+        loss (`torch.FloatTensor` of shape `()`, with `labels`): task loss + `router_aux_loss_coef · aux_loss`.
+        logits (`torch.FloatTensor` of shape `(batch, num_labels)`).
+        aux_loss (`torch.FloatTensor` of shape `()`).
+        pooled_output (`torch.FloatTensor` of shape `(batch, representations · groups · hidden_size)`): IILP features.
+        hidden_states, router_logits: as in [`NeurIPTModelOutput`].
+    """
+
+    loss: Optional[torch.FloatTensor] = None
+    logits: Optional[torch.FloatTensor] = None
+    aux_loss: Optional[torch.FloatTensor] = None
+    pooled_output: Optional[torch.FloatTensor] = None
+    hidden_states: Optional[tuple[torch.FloatTensor, ...]] = None
+    router_logits: Optional[tuple[torch.FloatTensor, ...]] = None
+
+
+class IntraInterLobePooling(nn.Module):
+    """IILP (paper Eqs. 11–14): for each pooled representation, mean over time, mean over the channels of each lobe
+    group (intra-lobe), concatenate the groups (inter-lobe), then concatenate the representations.
+
+    Groups come from the channel positions (`lobe_membership`), so any montage works; groups may overlap; a group with
+    no channel in a recording contributes zeros (and `group_present` says so).
+    """
+
+    def __init__(self, config: NeurIPTConfig):
+        super().__init__()
+        self.scheme = config.lobe_grouping
+        self.num_groups = len(LOBE_GROUP_NAMES[config.lobe_grouping])
+        self.num_representations = config.num_pooled_representations
+
+    def forward(self, hidden_states, channel_positions, channel_mask=None):
+        """
+        Args:
+            hidden_states: tuple of `(B, C, L_l, D)`, the embedding output first.
+            channel_positions: `(B, C, 3)`; channel_mask: `(B, C)` or `None`.
+        Returns:
+            `(B, R · G · D)` with R pooled representations and G groups.
+        """
+        membership = lobe_membership(channel_positions, self.scheme, channel_mask)  # (B, G, C)
+        membership = membership.to(hidden_states[0].dtype)
+        counts = membership.sum(dim=-1, keepdim=True).clamp(min=1.0)
+        # The embedding output plus the last `num_representations - 1` layer outputs (official head order).
+        selected = (hidden_states[0],) + tuple(hidden_states[len(hidden_states) - self.num_representations + 1 :])
+        pooled = [torch.bmm(membership, h.mean(dim=2)) / counts for h in selected]  # each (B, G, D)
+        return torch.cat([p.flatten(1) for p in pooled], dim=-1)
+
+
+class NeurIPTForSequenceClassification(NeurIPTPreTrainedModel):
+    """NeurIPT encoder + IILP + a linear (or MLP) classifier. `problem_type` single-label (cross-entropy or the
+    paper's logit-adjusted balanced BCE), multi-label (BCE) or regression (MSE)."""
+
+    def __init__(self, config: NeurIPTConfig):
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.neuript = NeurIPTModel(config)
+        self.pooling = IntraInterLobePooling(config)
+        features = config.num_pooled_representations * self.pooling.num_groups * config.hidden_size
+        self.dropout = nn.Dropout(config.classifier_dropout)
+        if config.classifier_head == "mlp":
+            self.classifier = nn.Sequential(
+                nn.Linear(features, config.hidden_size), nn.GELU(), nn.Linear(config.hidden_size, config.num_labels)
+            )
+        else:
+            self.classifier = nn.Linear(features, config.num_labels)
+        self.post_init()
+
+    def forward(
+        self,
+        input_values: torch.Tensor,
+        channel_positions: torch.Tensor,
+        channel_mask: Optional[torch.Tensor] = None,
+        labels: Optional[torch.Tensor] = None,
+        output_hidden_states: Optional[bool] = None,
+        output_router_logits: Optional[bool] = None,
+        return_dict: Optional[bool] = None,
+        **kwargs,
+    ) -> NeurIPTSequenceClassifierOutput:
+        r"""
+        Args:
+            input_values, channel_positions, channel_mask: as in [`NeurIPTModel`].
+            labels (`torch.LongTensor` of shape `(batch,)` or `torch.FloatTensor` of shape `(batch, num_labels)`):
+                class indices (single-label), multi-hot targets (multi-label) or regression targets.
+        """
+        outputs = self.neuript(
+            input_values,
+            channel_positions,
+            channel_mask=channel_mask,
+            output_hidden_states=True,
+            output_router_logits=output_router_logits,
+        )
+        batch = input_values.shape[0]
+        positions = channel_positions if channel_positions.dim() == 3 else channel_positions[None].expand(batch, -1, -1)
+        pooled = self.pooling(outputs.hidden_states, positions.to(input_values.device), channel_mask)
+        logits = self.classifier(self.dropout(pooled))
+
+        loss = None
+        if labels is not None:
+            loss = self.task_loss(logits, labels.to(logits.device)) + self.config.router_aux_loss_coef * outputs.aux_loss
+        return NeurIPTSequenceClassifierOutput(
+            loss=loss,
+            logits=logits,
+            aux_loss=outputs.aux_loss,
+            pooled_output=pooled,
+            hidden_states=outputs.hidden_states if output_hidden_states else None,
+            router_logits=outputs.router_logits,
+        )
+
+    def task_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The loss for `config.problem_type` (inferred from the labels' dtype when unset, as transformers does)."""
+        config = self.config
+        if config.problem_type is None:
+            if self.num_labels == 1:
+                config.problem_type = "regression"
+            elif labels.dtype in (torch.long, torch.int):
+                config.problem_type = "single_label_classification"
+            else:
+                config.problem_type = "multi_label_classification"
+        if config.problem_type == "regression":
+            return F.mse_loss(logits.squeeze(-1).float(), labels.float().view(-1) if self.num_labels == 1 else labels.float())
+        if config.problem_type == "multi_label_classification":
+            return F.binary_cross_entropy_with_logits(logits.float(), labels.float())
+        labels = labels.view(-1).long()
+        if config.balanced_bce_k is None:
+            return F.cross_entropy(logits.float(), labels, label_smoothing=config.label_smoothing)
+        return balanced_bce_loss(logits.float(), labels, config.class_priors, config.balanced_bce_k, config.label_smoothing)
+
+
+def balanced_bce_loss(logits, labels, class_priors, k, label_smoothing=0.0):
+    """Logit-adjusted balanced BCE (paper App. C.4, after LiVT): add `K · log(π / (1 − π))` to the logits during
+    training, one-vs-all BCE against (smoothed) one-hot targets, times the number of classes as in the official code."""
+    num_classes = logits.shape[-1]
+    priors = torch.as_tensor(class_priors, dtype=logits.dtype, device=logits.device).clamp(1e-6, 1 - 1e-6)
+    if priors.numel() != num_classes:
+        raise ValueError(f"class_priors has {priors.numel()} entries but the classifier has {num_classes} outputs.")
+    adjusted = logits + k * (priors.log() - (1 - priors).log())
+    targets = F.one_hot(labels, num_classes).to(logits.dtype)
+    if label_smoothing > 0:
+        targets = targets * (1 - label_smoothing) + label_smoothing / num_classes
+    return F.binary_cross_entropy_with_logits(adjusted, targets) * num_classes
+
+
+# ======================================================================================================================
+# Parameter accounting
+# ======================================================================================================================
+
+
+def count_parameters(model: nn.Module, active_only: bool = False) -> int:
+    """Parameters of `model`; with `active_only=True`, those one token uses: each PMoE counts only
+    `top_k` of its routed experts (plus its router and shared expert), and the fixed random-embedding set is not a
+    parameter anyway. The paper reports 73.5 M active parameters for its classifier (73.3 M encoder + head)."""
+    total = sum(p.numel() for p in model.parameters())
+    if not active_only:
+        return total
+    for module in model.modules():
+        if isinstance(module, NeurIPTProgressiveMoE):
+            per_expert = sum(p[0].numel() for p in module.experts.parameters())
+            total -= per_expert * (module.num_experts - module.router.top_k)
+    return total
+
+
+__all__ = [
+    "AmplitudeAwareMasking",
+    "IntraInterLobePooling",
+    "NeurIPTForPretraining",
+    "NeurIPTForPretrainingOutput",
+    "NeurIPTForSequenceClassification",
+    "NeurIPTSequenceClassifierOutput",
+    "NeurIPTModel",
+    "NeurIPTModelOutput",
+    "NeurIPTPreTrainedModel",
+    "count_parameters",
+]
