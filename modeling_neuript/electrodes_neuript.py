@@ -30,6 +30,7 @@ BIOSEMI_CAPS = ("biosemi128", "biosemi160", "biosemi256")  # the caps named A1..
 
 # The old 10-20 temporal names (still used by TUH, the double banana and the paper) and their 10-10 equivalents.
 OLD_1020_ALIASES = {"T3": "T7", "T4": "T8", "T5": "P7", "T6": "P8"}
+_OLD_1020_UPPER = {old.upper(): new.upper() for old, new in OLD_1020_ALIASES.items()}
 
 # The paper's 20 bipolar derivations, in the official channel order (`get_3d_pos`). The official list has "Fp2-F3" at
 # index 12, a typo for the canonical Fp1-F3 (neuript_paper.md §1.3); we use Fp1-F3.
@@ -66,6 +67,18 @@ def normalize_channel_name(name: str) -> str:
     cleaned = cleaned.rstrip(".").strip()
     cleaned = _REFERENCE_SUFFIX.sub("", cleaned).strip()
     return cleaned.rstrip(".").strip()
+
+
+def channel_key(name: str) -> str:
+    """Case-insensitive identity of a channel: normalised, upper case, T3/T4/T5/T6 mapped to T7/T8/P7/P8.
+
+    Two channels of one recording with the same key are the same electrode (or the same bipolar derivation).
+    """
+    key = normalize_channel_name(name).upper()
+    pair = split_bipolar(key)
+    if pair is not None:
+        return "-".join(_OLD_1020_UPPER.get(end, end) for end in pair)
+    return _OLD_1020_UPPER.get(key, key)
 
 
 def split_bipolar(name: str) -> Optional[tuple[str, str]]:
