@@ -20,6 +20,12 @@ def _load_or_skip(loader, *args, **kwargs):
 
 
 @pytest.fixture(scope="session")
+def load_or_skip():
+    """`load_or_skip(loader, *args, **kwargs)`: call a `modeling_neuript.datasets` loader, skip if it cannot download."""
+    return _load_or_skip
+
+
+@pytest.fixture(scope="session")
 def eegmmidb_raw():
     """EEGMMIDB S001R02: 64 channels with dotted names, 160 Hz, 61 s (`mne.io.Raw`, volts). Copy before mutating."""
     from modeling_neuript.datasets import load_eegmmidb_s001r02
