@@ -308,6 +308,7 @@ class NeurIPTFeatureExtractor(FeatureExtractionMixin):
     torch.Size([2, 3, 256])
     >>> features["channel_positions"].shape, features["channel_mask"].shape
     (torch.Size([2, 3, 3]), torch.Size([2, 3]))
+
     ```
     """
 

@@ -386,12 +386,14 @@ def test_fresh_environment_loads_with_trust_remote_code(tmp_path):
 def test_bundle_imports_without_scipy(tmp_path):
     script = textwrap.dedent(
         f"""
-        import sys
+        import sys, types
         sys.modules["scipy"] = None
         sys.modules["scipy.signal"] = None
-        sys.path.insert(0, {str(PACKAGE_DIR.parent)!r})
+        package = types.ModuleType("bundle")  # the bundle folder alone, without the package's __init__
+        package.__path__ = [{str(PACKAGE_DIR)!r}]
+        sys.modules["bundle"] = package
         import numpy as np
-        from modeling_neuript.feature_extraction_neuript import NeurIPTFeatureExtractor
+        from bundle.feature_extraction_neuript import NeurIPTFeatureExtractor
         try:
             NeurIPTFeatureExtractor()(np.zeros((1, 512)) + 1e-5, channel_names=["Cz"], sampling_rate=128)
         except ImportError as error:
