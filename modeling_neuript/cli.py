@@ -40,7 +40,19 @@ def run_demo(args: DemoArguments) -> int:
     return 0
 
 
-COMMANDS = {"demo": (DemoArguments, run_demo)}
+def _lazy(module: str, arguments: str, function: str):
+    """Import a command's module only when it runs (keeps `neuript --help` fast)."""
+    import importlib
+
+    loaded = importlib.import_module(f"modeling_neuript.{module}")
+    return getattr(loaded, arguments), getattr(loaded, function)
+
+
+COMMANDS = {
+    "demo": lambda: (DemoArguments, run_demo),
+    "prepare": lambda: _lazy("prepare", "PrepareArguments", "run_prepare"),
+    "pretrain": lambda: _lazy("pretrain", "PretrainArguments", "run_pretrain"),
+}
 
 
 def main(argv=None) -> int:
@@ -48,7 +60,7 @@ def main(argv=None) -> int:
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         print("usage: neuript {" + ",".join(COMMANDS) + "} [--help] [options]")
         return 0 if not argv or argv[0] in ("-h", "--help") else 2
-    arguments_class, function = COMMANDS[argv[0]]
+    arguments_class, function = COMMANDS[argv[0]]()
     parser = HfArgumentParser(arguments_class, prog=f"neuript {argv[0]}")
     rest = argv[1:]
     if len(rest) == 1 and rest[0].endswith((".json", ".yaml", ".yml")):

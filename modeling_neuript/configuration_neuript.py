@@ -57,11 +57,12 @@ class NeurIPTConfig(PretrainedConfig):
             looked up in a sinusoidal table per axis. `"continuous"`: the same sinusoids evaluated at the exact
             (scaled) coordinate, without quantisation.
         position_grid_size (`int`, *optional*, defaults to 50): steps of the position grid (the paper's 0..49).
-        position_bounds (`list[float]`, *optional*, defaults to `[-0.12, 0.12]`):
+        position_bounds (`list[float]`, *optional*, defaults to `[-0.15, 0.15]`):
             The fixed head frame, in metres, mapped onto the grid on every axis (MNE "head" coordinates: origin
             between the pre-auricular points, x to the right ear, y to the nasion, z up). Unlike the official code,
             which rescales by the extent of the recording's own montage, a channel's encoding never depends on which
-            other channels are present. Positions outside the bounds are an error.
+            other channels are present. Positions outside the bounds are an error. (The 10-05 vertex Cz sits at
+            z ≈ 0.140 m in that frame, hence ±0.15 m; the grid step is then 6.1 mm.)
 
     Progressive Mixture-of-Experts:
         num_experts_per_layer (`list[int]`, *optional*, defaults to `[0, 0, 2, 4, 4, 6]`):
@@ -137,7 +138,7 @@ class NeurIPTConfig(PretrainedConfig):
         initializer_range=0.02,
         position_encoding="grid",
         position_grid_size=50,
-        position_bounds=(-0.12, 0.12),
+        position_bounds=(-0.15, 0.15),
         num_experts_per_layer=(0, 0, 2, 4, 4, 6),
         expert_intermediate_size=512,
         shared_expert_intermediate_size=768,

@@ -236,7 +236,7 @@ def test_grid_and_continuous_position_encodings_differ_only_off_grid():
     grid = NeurIPTModel(tiny_config()).eval()
     continuous = NeurIPTModel(tiny_config(position_encoding="continuous")).eval()
     continuous.load_state_dict(grid.state_dict())
-    on_grid = torch.full_like(positions, -0.12) + 0.24 / 49 * 10  # exactly grid step 10
+    on_grid = torch.full_like(positions, -0.15) + 0.30 / 49 * 10  # exactly grid step 10
     torch.testing.assert_close(grid(values, on_grid).last_hidden_state, continuous(values, on_grid).last_hidden_state)
     assert not torch.allclose(grid(values, positions).last_hidden_state, continuous(values, positions).last_hidden_state)
 

@@ -1,0 +1,373 @@
+"""`neuript prepare`: EEG recordings → a Hugging Face `datasets` folder of model-ready windows.
+
+A recipe (YAML in `processing/`) says where the recordings are, which channels to use, how to cut windows (fixed
+windows for pretraining, event-locked windows for labelled tasks), how to clean, and how to split. Each recording
+goes through `NeurIPTFeatureExtractor` (the preprocessing contract saved with every checkpoint) and becomes one Arrow
+shard, written atomically under `<output>/shards/`; a rerun skips the shards that exist, so an interrupted run resumes.
+The shards are then concatenated into `<output>/` (readable with `datasets.load_from_disk`), next to the extractor's
+`preprocessor_config.json` and a `manifest.json` (recipe, shard list, counts, split manifest).
+
+Columns of the dataset:
+    input_values (C × T float32), channel_positions (C × 3 float32, metres, head frame), channel_names (C str),
+    label (int64, -1 when unlabelled), label_name (str), subject (str), recording (str), window_start_seconds
+    (float64), artifact_amplitude (bool), artifact_flat (bool).
+
+This module is not part of the Hub bundle; it uses mne, datasets and yaml.
+"""
+
+import glob
+import json
+import logging
+import multiprocessing
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import yaml
+
+from .feature_extraction_neuript import NeurIPTFeatureExtractor, a_law_compress
+from .training_utils import atomic_save
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = (
+    "input_values", "channel_positions", "channel_names", "label", "label_name", "subject", "recording",
+    "window_start_seconds", "artifact_amplitude", "artifact_flat",
+)
+READERS = {
+    ".edf": "read_raw_edf", ".bdf": "read_raw_bdf", ".gdf": "read_raw_gdf", ".fif": "read_raw_fif",
+    ".set": "read_raw_eeglab", ".vhdr": "read_raw_brainvision",
+}
+
+
+@dataclass
+class PrepareArguments:
+    recipe: str = field(metadata={"help": "A recipe YAML (e.g. processing/face13.yaml) or the name of one in processing/."})
+    output_dir: str = field(metadata={"help": "Where the dataset folder is written."})
+    root: Optional[str] = field(default=None, metadata={"help": "Data root for recipes that read files (overrides the recipe's)."})
+    num_proc: int = field(default=1, metadata={"help": "Recordings processed in parallel."})
+    mode: Optional[str] = field(default=None, metadata={"help": "'pretraining' or 'events' (defaults to the recipe's)."})
+    limit_recordings: Optional[int] = field(default=None, metadata={"help": "Only the first N recordings (smoke runs)."})
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Recipes
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def recipe_path(name_or_path: str) -> Path:
+    path = Path(name_or_path)
+    if path.exists():
+        return path
+    builtin = Path(__file__).resolve().parents[1] / "processing" / f"{name_or_path}.yaml"
+    if builtin.exists():
+        return builtin
+    available = sorted(p.stem for p in builtin.parent.glob("*.yaml")) if builtin.parent.exists() else []
+    raise ValueError(f"No recipe {name_or_path!r}: give a YAML path or one of {available}.")
+
+
+def load_recipe(name_or_path: str) -> dict:
+    recipe = yaml.safe_load(recipe_path(name_or_path).read_text())
+    for key in ("name", "source", "windows"):
+        if key not in recipe:
+            raise ValueError(f"Recipe {name_or_path!r} lacks the '{key}' section (see processing/README.md).")
+    return recipe
+
+
+@dataclass
+class RecordingSpec:
+    """One recording to prepare: how to read it and who it belongs to."""
+
+    key: str  # unique, filesystem-safe; names the shard
+    subject: str
+    loader: str  # "file" or a built-in loader name
+    path: Optional[str] = None
+    options: dict = field(default_factory=dict)
+
+
+def list_recordings(recipe: dict, root: Optional[str] = None) -> list[RecordingSpec]:
+    """The recordings a recipe covers, in a stable order."""
+    source = recipe["source"]
+    if "builtin" in source:
+        name = source["builtin"]
+        if name == "face13":
+            return [RecordingSpec(f"sub-{s}", s, "face13", options={"subject": s}) for s in source.get("subjects", ["s01", "s02"])]
+        if name == "eegmmidb_s001r02":
+            return [RecordingSpec("S001R02", "S001", "eegmmidb_s001r02")]
+        raise ValueError(f"Unknown built-in source {name!r}; built-ins are 'face13' and 'eegmmidb_s001r02'.")
+    root = root or source.get("root")
+    if root is None:
+        raise ValueError(
+            f"Recipe {recipe['name']!r} reads files: pass --root (the folder that holds the dataset) or set source.root."
+        )
+    pattern = source.get("pattern", "**/*_eeg.*")
+    files = sorted(p for p in glob.glob(os.path.join(root, pattern), recursive=True) if Path(p).suffix.lower() in READERS)
+    if not files:
+        raise ValueError(f"No recordings match {pattern!r} under {root} (readable: {sorted(READERS)}).")
+    subject_regex = re.compile(source.get("subject_regex", r"sub-([A-Za-z0-9]+)"))
+    specs = []
+    for path in files:
+        match = subject_regex.search(path)
+        subject = match.group(1) if match else Path(path).parent.name
+        key = re.sub(r"[^A-Za-z0-9_.-]+", "_", os.path.relpath(path, root))
+        specs.append(RecordingSpec(key, subject, "file", path=path))
+    return specs
+
+
+def read_recording(spec: RecordingSpec, recipe: dict):
+    """An `mne.io.Raw` (preloaded, volts) with annotations for the recipe's events."""
+    import mne
+
+    from . import datasets as builtin
+
+    if spec.loader == "face13":
+        return builtin.load_face13(spec.options["subject"])
+    if spec.loader == "eegmmidb_s001r02":
+        return builtin.load_eegmmidb_s001r02()
+    reader = getattr(mne.io, READERS[Path(spec.path).suffix.lower()])
+    raw = reader(spec.path, preload=True, verbose="error")
+    events_tsv = re.sub(r"_eeg\.[a-z]+$", "_events.tsv", spec.path)
+    if events_tsv != spec.path and os.path.exists(events_tsv):  # BIDS sidecar labels win over embedded annotations
+        import csv
+
+        with open(events_tsv, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle, delimiter="\t"))
+        column = recipe["source"].get("events_column", "trial_type")
+        raw.set_annotations(
+            mne.Annotations(
+                [float(r["onset"]) for r in rows], [float(r.get("duration") or 0) for r in rows],
+                [r[column] for r in rows], orig_time=raw.annotations.orig_time,
+            ),
+            verbose="error",
+        )
+    if "line_freq" in recipe["source"]:
+        raw.info["line_freq"] = float(recipe["source"]["line_freq"])
+    return raw
+
+
+def make_extractor(recipe: dict) -> NeurIPTFeatureExtractor:
+    """The feature extractor a recipe asks for (paper defaults + the recipe's `preprocessing:` overrides)."""
+    options = dict(recipe.get("preprocessing") or {})
+    options.setdefault("window_seconds", recipe["windows"].get("window_seconds", 4.0))
+    return NeurIPTFeatureExtractor(**options)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# One recording → rows
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def select_channels(raw, recipe: dict):
+    """Pick the recipe's channels: `eeg` (all good EEG channels), a list of names, or `{nearest: [10-20 names]}`
+    — for each named site, the good EEG channel of the recording closest to it (how a 19-site montage is taken from a
+    dense cap such as BioSemi 128)."""
+    channels = recipe.get("channels", "eeg")
+    if channels in ("eeg", "all", None):
+        return raw.pick("eeg", exclude="bads")
+    if isinstance(channels, dict) and "nearest" in channels:
+        from .electrodes_neuript import resolve_channel_positions
+
+        raw = raw.pick("eeg", exclude="bads")
+        have, _ = resolve_channel_positions(raw.ch_names)
+        want, _ = resolve_channel_positions(channels["nearest"])
+        distances = np.linalg.norm(want[:, None, :] - have[None, :, :], axis=-1)  # (sites, channels)
+        chosen = []
+        for row in distances:  # nearest channel not already taken, site by site
+            for index in np.argsort(row):
+                if index not in chosen:
+                    chosen.append(int(index))
+                    break
+        return raw.pick([raw.ch_names[i] for i in chosen])
+    missing = [c for c in channels if c not in raw.ch_names]
+    if missing:
+        raise ValueError(f"Recipe channels {missing} are not in the recording (it has {raw.ch_names[:10]}...).")
+    return raw.pick(channels)
+
+
+def continuous_microvolts(extractor: NeurIPTFeatureExtractor, raw):
+    """The whole recording through the extractor's pipeline up to (not including) windowing and A-law:
+    `(signal (C, N) µV at the extractor's rate, channel names, positions (C, 3))`.
+
+    Event-locked windows are cut from this filtered continuous signal rather than filtered one by one, so short epochs
+    never meet the 0.1 Hz high-pass's edge effects."""
+    rate = extractor.sampling_rate
+    length = int(np.floor(raw.n_times / raw.info["sfreq"] * rate)) - 1
+    whole = NeurIPTFeatureExtractor(**{**extractor.to_dict(), "window_seconds": length / rate, "alaw_A": None,
+                                       "window_stride_seconds": None})
+    features = whole(raw, return_tensors="np")
+    if features["input_values"].shape[0] != 1:
+        raise RuntimeError("expected exactly one whole-recording window")  # pragma: no cover
+    count = int(features["channel_mask"][0].sum())
+    return features["input_values"][0, :count], features["channel_names"][0], features["channel_positions"][0, :count]
+
+
+def window_rows(spec: RecordingSpec, recipe: dict, mode: str) -> list[dict]:
+    """All rows of one recording, cleaned as the recipe says."""
+    extractor = make_extractor(recipe)
+    raw = select_channels(read_recording(spec, recipe), recipe)
+    cleaning = recipe.get("cleaning") or {}
+    windows = recipe["windows"]
+    base = {"subject": spec.subject, "recording": spec.key}
+    if mode == "pretraining":
+        minutes = raw.times[-1] / 60
+        if minutes < cleaning.get("min_recording_minutes", 0):
+            logger.info("skip %s: %.1f min < %s min", spec.key, minutes, cleaning["min_recording_minutes"])
+            return []
+        trim = 60.0 * cleaning.get("trim_minutes", 0)
+        if trim:
+            raw.crop(trim, raw.times[-1] - trim)
+        features = extractor(raw, return_tensors="np")
+        rows = []
+        for i in range(features["input_values"].shape[0]):
+            amplitude, flat = bool(features["artifact_amplitude"][i]), bool(features["artifact_flat"][i])
+            if cleaning.get("reject_artifacts", True) and (amplitude or flat):
+                continue
+            count = int(features["channel_mask"][i].sum())
+            rows.append({
+                **base, "input_values": features["input_values"][i, :count], "label": -1, "label_name": "",
+                "channel_positions": features["channel_positions"][i, :count], "channel_names": features["channel_names"][i],
+                "window_start_seconds": float(features["window_start_seconds"][i]) + trim,
+                "artifact_amplitude": amplitude, "artifact_flat": flat,
+            })
+        return rows
+
+    # event-locked windows
+    import mne
+
+    labels = windows["events"]  # {annotation description: label index}
+    label_names = recipe.get("label_names") or sorted(labels, key=labels.get)
+    present = {d: labels[d] for d in labels if d in set(raw.annotations.description)}
+    if not present:
+        return []
+    events, event_id = mne.events_from_annotations(raw, event_id={d: i + 1 for i, d in enumerate(present)}, verbose="error")
+    code_to_description = {code: d for d, code in event_id.items()}
+    signal, names, positions = continuous_microvolts(extractor, raw)
+    rate = extractor.sampling_rate
+    length = extractor.window_length
+    tmin = float(windows.get("tmin", 0.0))
+    baseline = windows.get("baseline")
+    rows = []
+    for sample, _, code in events:
+        onset = (sample - raw.first_samp) / raw.info["sfreq"]
+        start = int(round((onset + tmin) * rate))
+        if start < 0 or start + length > signal.shape[1]:
+            continue  # the window would leave the recording: never padded
+        window = signal[:, start : start + length].astype(np.float64)
+        if baseline is not None:
+            lo = int(round((baseline[0] - tmin) * rate))
+            hi = int(round((baseline[1] - tmin) * rate))
+            window = window - window[:, lo:hi].mean(axis=1, keepdims=True)
+        magnitude = np.abs(window)
+        amplitude = bool((magnitude > extractor.artifact_threshold_uv).any())
+        flat = bool((magnitude.max(axis=1) < extractor.flat_threshold_uv).any())
+        if cleaning.get("reject_artifacts", False) and (amplitude or flat):
+            continue
+        if extractor.alaw_A is not None:
+            window = a_law_compress(window, extractor.alaw_A)
+        description = code_to_description[code]
+        label = int(present[description])
+        rows.append({
+            **base, "input_values": window.astype(np.float32), "channel_positions": positions, "channel_names": names,
+            "label": label, "label_name": label_names[label], "window_start_seconds": onset + tmin,
+            "artifact_amplitude": amplitude, "artifact_flat": flat,
+        })
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Shards
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def dataset_features():
+    from datasets import Features, List, Value
+
+    return Features({
+        "input_values": List(List(Value("float32"))),
+        "channel_positions": List(List(Value("float32"))),
+        "channel_names": List(Value("string")),
+        "label": Value("int64"),
+        "label_name": Value("string"),
+        "subject": Value("string"),
+        "recording": Value("string"),
+        "window_start_seconds": Value("float64"),
+        "artifact_amplitude": Value("bool"),
+        "artifact_flat": Value("bool"),
+    })
+
+
+def _prepare_one(job) -> tuple[str, int]:
+    spec, recipe, mode, shard_dir = job
+    shard = Path(shard_dir) / spec.key
+    if shard.exists():
+        return spec.key, -1  # done in an earlier run
+    from datasets import Dataset
+
+    rows = window_rows(spec, recipe, mode)
+    if not rows:  # an empty Arrow folder cannot be read back: mark the recording as done-and-empty instead
+        atomic_save(shard, lambda tmp: (tmp / "EMPTY").write_text("no windows after cleaning\n"))
+        return spec.key, 0
+    columns = {name: [row[name] for row in rows] for name in COLUMNS}
+    dataset = Dataset.from_dict(
+        {k: [np.asarray(v).tolist() if isinstance(v, np.ndarray) else v for v in values] for k, values in columns.items()},
+        features=dataset_features(),
+    )
+    atomic_save(shard, lambda tmp: dataset.save_to_disk(str(tmp)))
+    return spec.key, len(rows)
+
+
+def prepare(args: PrepareArguments) -> Path:
+    """Run a recipe; returns the dataset folder."""
+    from datasets import concatenate_datasets, load_from_disk
+    from tqdm.auto import tqdm
+
+    recipe = load_recipe(args.recipe)
+    mode = args.mode or recipe["windows"].get("mode", "pretraining")
+    if mode not in ("pretraining", "events"):
+        raise ValueError(f"mode must be 'pretraining' or 'events', got {mode!r}.")
+    specs = list_recordings(recipe, args.root)[: args.limit_recordings]
+    output = Path(args.output_dir)
+    shard_dir = output / "shards"
+    shard_dir.mkdir(parents=True, exist_ok=True)
+    jobs = [(spec, recipe, mode, str(shard_dir)) for spec in specs]
+    counts = {}
+    if args.num_proc > 1:
+        with multiprocessing.get_context("spawn").Pool(args.num_proc) as pool:
+            for key, count in tqdm(pool.imap(_prepare_one, jobs), total=len(jobs), desc="recordings"):
+                counts[key] = count
+    else:
+        for job in tqdm(jobs, desc="recordings"):
+            key, count = _prepare_one(job)
+            counts[key] = count
+    per_recording = {
+        spec.key: None if (shard_dir / spec.key / "EMPTY").exists() else load_from_disk(str(shard_dir / spec.key))
+        for spec in specs
+    }
+    shards = [s for s in per_recording.values() if s is not None and len(s)]
+    if not shards:
+        raise ValueError(f"Recipe {recipe['name']!r} produced no windows (after cleaning) from {len(specs)} recordings.")
+    dataset = concatenate_datasets(shards)
+    data_dir = output / "data"
+    atomic_save(data_dir, lambda tmp: dataset.save_to_disk(str(tmp)))
+    make_extractor(recipe).save_pretrained(output)
+    manifest = {
+        "recipe": recipe,
+        "mode": mode,
+        "recordings": [spec.key for spec in specs],
+        "windows": len(dataset),
+        "windows_per_recording": {key: 0 if s is None else len(s) for key, s in per_recording.items()},
+        "columns": list(COLUMNS),
+    }
+    if mode == "events":
+        manifest["label_counts"] = {str(k): int(v) for k, v in zip(*np.unique(dataset["label"], return_counts=True))}
+    (output / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    print(f"wrote {len(dataset)} windows from {len(specs)} recordings to {data_dir}")
+    return data_dir
+
+
+def run_prepare(args: PrepareArguments) -> int:
+    prepare(args)
+    return 0

@@ -1,0 +1,273 @@
+"""`neuript pretrain`: AAMP pretraining with Accelerate (CPU, one GPU, DDP or FSDP through `accelerate launch`).
+
+Optimiser and schedule are the paper's (AdamW β = (0.9, 0.98), weight decay 5e-3, OneCycle to 3e-4 with div 25,
+final div 1e4, 15 % warm-up, cosine). Every `save_steps` updates the run writes `checkpoints/checkpoint_<step>/` with
+`accelerator.save_state` (model as safetensors, optimizer, scheduler) plus `progress.json` and a `save_pretrained`
+export (`hf/`: model + feature extractor), each checkpoint renamed into place atomically. `--resume` continues from
+the newest complete checkpoint.
+
+Exact resume: the data order and every random draw (masks, dropout, router noise) are functions of
+(seed, micro-step, process) alone — the loop reseeds before each micro-batch and walks a per-epoch permutation by
+index — so a resumed run replays the uninterrupted run exactly (same losses on CPU) without restoring any RNG state.
+That is also why this loop shards batches itself instead of using a prepared DataLoader.
+"""
+
+import json
+import math
+import os
+import re
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+
+@dataclass
+class PretrainArguments:
+    dataset: str = field(metadata={"help": "Folder written by `neuript prepare` (pretraining mode)."})
+    output_dir: str = field(metadata={"help": "Run folder: checkpoints/, logs/, model/ (the final export)."})
+    model: str = field(default="neuript-tiny", metadata={"help": "Preset name, config JSON or checkpoint folder."})
+    max_steps: int = field(default=1000, metadata={"help": "Optimizer updates."})
+    per_device_batch_size: int = field(default=8)
+    gradient_accumulation_steps: int = field(default=1)
+    learning_rate: float = field(default=3e-4, metadata={"help": "OneCycle peak learning rate."})
+    weight_decay: float = field(default=5e-3)
+    adam_beta1: float = field(default=0.9)
+    adam_beta2: float = field(default=0.98)
+    div_factor: float = field(default=25.0)
+    final_div_factor: float = field(default=1e4)
+    warmup_ratio: float = field(default=0.15)
+    max_grad_norm: float = field(default=1.0)
+    mixed_precision: str = field(default="auto", metadata={"help": "'auto' (bf16 on a bf16 GPU), 'no', 'bf16', 'fp16'."})
+    gradient_checkpointing: bool = field(default=False)
+    save_steps: int = field(default=100)
+    save_total_limit: int = field(default=3)
+    logging_steps: int = field(default=10)
+    resume: bool = field(default=False, metadata={"help": "Continue from the newest checkpoint in output_dir."})
+    stop_after_steps: Optional[int] = field(
+        default=None,
+        metadata={"help": "Save and stop after this many updates, keeping the max_steps schedule (time-limited jobs: "
+                          "rerun with --resume)."},
+    )
+    seed: int = field(default=520, metadata={"help": "The paper's seed."})
+    deterministic: Optional[bool] = field(
+        default=None,
+        metadata={"help": "torch.use_deterministic_algorithms; default: on for CPU runs (bit-exact resume), off on GPU."},
+    )
+    mask_strategy: Optional[str] = field(default=None, metadata={"help": "Override: 'amplitude' or 'random'."})
+    mask_ratios: Optional[str] = field(default=None, metadata={"help": "Override, comma separated, e.g. '0.5'."})
+    report_to: str = field(default="tensorboard", metadata={"help": "'tensorboard' or 'none'."})
+    progress_bar: bool = field(default=True)
+
+
+PRESETS = Path(__file__).resolve().parents[1] / "configuration"
+
+
+def resolve_config(model: str, **overrides):
+    """A `NeurIPTConfig` from a preset name (`neuript-tiny`), a config JSON or a checkpoint folder."""
+    from .configuration_neuript import NeurIPTConfig
+
+    for candidate in (Path(model), PRESETS / f"{model}.json"):
+        if candidate.is_file():
+            config = NeurIPTConfig.from_json_file(candidate)
+            break
+        if candidate.is_dir() and (candidate / "config.json").exists():
+            config = NeurIPTConfig.from_pretrained(candidate)
+            break
+    else:
+        presets = sorted(p.stem for p in PRESETS.glob("neuript-*.json"))
+        raise ValueError(f"Unknown model {model!r}: give a preset ({presets}), a config JSON or a checkpoint folder.")
+    for key, value in overrides.items():
+        if value is not None:
+            setattr(config, key, value)
+    config.validate_neuript()
+    return config
+
+
+def checkpoints(output_dir: Path) -> list[Path]:
+    """Complete checkpoints, oldest first (incomplete ones never carry the final name)."""
+    folder = output_dir / "checkpoints"
+    found = [p for p in folder.glob("checkpoint_*") if re.fullmatch(r"checkpoint_\d+", p.name)] if folder.exists() else []
+    return sorted(found, key=lambda p: int(p.name.split("_")[1]))
+
+
+def batch_indices(num_rows: int, batch_size: int, world: int, rank: int, seed: int, micro_step: int) -> list[int]:
+    """Rows of micro-batch `micro_step` on process `rank`: epochs are seeded permutations, each cut into
+    `batch_size × world` blocks (the ragged tail is skipped)."""
+    per_step = batch_size * world
+    steps_per_epoch = num_rows // per_step
+    if steps_per_epoch == 0:
+        raise ValueError(f"The dataset has {num_rows} windows, fewer than one global batch ({per_step}).")
+    epoch, position = divmod(micro_step, steps_per_epoch)
+    order = torch.randperm(num_rows, generator=torch.Generator().manual_seed(seed + epoch))
+    start = position * per_step + rank * batch_size
+    return order[start : start + batch_size].tolist()
+
+
+def pretrain(args: PretrainArguments) -> dict:
+    """Run (or resume) pretraining; returns a summary with the loss history."""
+    from accelerate import Accelerator
+    from accelerate.utils import ProjectConfiguration
+    from tqdm.auto import tqdm
+
+    from .modeling_neuript import AmplitudeAwareMasking, NeurIPTForPretraining
+    from .training_utils import WindowCollator, expert_load, load_prepared, save_checkpoint, warn_on_collapse
+
+    output_dir = Path(args.output_dir)
+    precision = args.mixed_precision
+    if precision == "auto":
+        precision = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
+    accelerator = Accelerator(
+        gradient_accumulation_steps=args.gradient_accumulation_steps,
+        mixed_precision=precision,
+        log_with=None if args.report_to == "none" else args.report_to,
+        project_config=ProjectConfiguration(project_dir=str(output_dir), logging_dir=str(output_dir / "logs")),
+    )
+    deterministic = args.deterministic if args.deterministic is not None else accelerator.device.type == "cpu"
+    if deterministic:
+        # Some CPU backward kernels (scatter-adds) sum in thread order; without this, losses agree only to ~1e-7
+        # between two runs and a resumed run drifts from the uninterrupted one in the last bits.
+        torch.use_deterministic_algorithms(True)
+    dataset, extractor, _ = load_prepared(args.dataset)
+    dataset = dataset.select_columns(["input_values", "channel_positions"]).with_format("numpy")
+    collate = WindowCollator(extractor)
+
+    ratios = None if args.mask_ratios is None else [float(r) for r in args.mask_ratios.split(",")]
+    model_path = Path(args.model)
+    if model_path.is_dir() and (model_path / "model.safetensors").exists():
+        model = NeurIPTForPretraining.from_pretrained(model_path)
+        for key, value in {"mask_strategy": args.mask_strategy, "mask_ratios": ratios}.items():
+            if value is not None:
+                setattr(model.config, key, value)
+        model.masking = AmplitudeAwareMasking(model.config)  # the mask follows the overridden config
+    else:
+        config = resolve_config(args.model, mask_strategy=args.mask_strategy, mask_ratios=ratios)
+        torch.manual_seed(args.seed)
+        model = NeurIPTForPretraining(config)
+    if args.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+
+    decay, no_decay = [], []
+    for name, parameter in model.named_parameters():
+        (no_decay if parameter.ndim < 2 or "norm" in name or "mask_token" in name else decay).append(parameter)
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=args.learning_rate, betas=(args.adam_beta1, args.adam_beta2),
+    )
+    # A prepared scheduler is stepped once per process per update, hence total_steps × num_processes.
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=args.learning_rate, total_steps=args.max_steps * accelerator.num_processes,
+        pct_start=args.warmup_ratio, anneal_strategy="cos", div_factor=args.div_factor,
+        final_div_factor=args.final_div_factor, cycle_momentum=False,
+    )
+    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+
+    step, history = 0, []
+    if args.resume:
+        found = checkpoints(output_dir)
+        if found:
+            accelerator.load_state(str(found[-1]))
+            progress = json.loads((found[-1] / "progress.json").read_text())
+            step, history = progress["step"], progress["history"]
+            accelerator.print(f"resumed from {found[-1]} at step {step}")
+    if args.report_to != "none":
+        accelerator.init_trackers("neuript-pretrain", config={k: v for k, v in asdict(args).items() if v is not None})
+
+    world, rank = accelerator.num_processes, accelerator.process_index
+    accumulation = args.gradient_accumulation_steps
+    bar = tqdm(total=args.max_steps, initial=step, desc="pretrain", disable=not (args.progress_bar and accelerator.is_main_process))
+    tic = time.perf_counter()
+    stop_at = args.max_steps if args.stop_after_steps is None else min(args.stop_after_steps, args.max_steps)
+    while step < stop_at:
+        model.train()
+        totals = {"loss": 0.0, "reconstruction_loss": 0.0, "aux_loss": 0.0}
+        for micro in range(accumulation):
+            micro_step = step * accumulation + micro
+            torch.manual_seed(args.seed * 1_000_003 + micro_step * world + rank)
+            rows = dataset[batch_indices(len(dataset), args.per_device_batch_size, world, rank, args.seed, micro_step)]
+            batch = collate([dict(zip(rows, values)) for values in zip(*rows.values())])
+            batch = {k: v.to(accelerator.device) for k, v in batch.items()}
+            with accelerator.accumulate(model):
+                out = model(**batch, output_router_logits=True)
+                accelerator.backward(out.loss)
+                grad_norm = None
+                if accelerator.sync_gradients:
+                    grad_norm = accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+            for key in totals:
+                totals[key] += getattr(out, key).detach().float().item() / accumulation
+        step += 1
+        reduced = {k: accelerator.reduce(torch.tensor(v, device=accelerator.device), "mean").item() for k, v in totals.items()}
+        record = {"step": step, **reduced, "lr": scheduler.get_last_lr()[0]}
+        if grad_norm is not None:
+            record["grad_norm"] = float(grad_norm)
+        history.append(record)
+        bar.update(1)
+        bar.set_postfix(loss=f"{reduced['loss']:.4f}", recon=f"{reduced['reconstruction_loss']:.4f}")
+        if step % args.logging_steps == 0 or step == args.max_steps:
+            elapsed = time.perf_counter() - tic
+            logs = dict(record)
+            logs["samples_per_second"] = args.logging_steps * args.per_device_batch_size * accumulation * world / max(elapsed, 1e-9)
+            unwrapped = accelerator.unwrap_model(model)
+            for stats in expert_load(out.router_logits, unwrapped.config):
+                logs[f"expert_entropy/{stats['module']}"] = stats["entropy"]
+                for e, fraction in enumerate(stats["fraction"]):
+                    logs[f"expert_load/{stats['module']}/expert{e}"] = fraction
+            if accelerator.is_main_process:
+                warn_on_collapse(expert_load(out.router_logits, unwrapped.config))
+            if args.report_to != "none":
+                accelerator.log(logs, step=step)
+            tic = time.perf_counter()
+        if step % args.save_steps == 0 or step == stop_at:
+            save_state(accelerator, model, extractor, output_dir, step, history, args)
+    bar.close()
+    accelerator.wait_for_everyone()
+    final = output_dir / "model"
+    if step < args.max_steps:  # stopped early on purpose; the checkpoint holds everything needed to resume
+        accelerator.end_training()
+        return {"history": history, "model": None, "stopped_at": step}
+    if accelerator.is_main_process:
+        save_checkpoint(accelerator.unwrap_model(model), extractor, final, training_history={"history": history})
+    accelerator.end_training()
+    return {"history": history, "model": str(final)}
+
+
+def save_state(accelerator, model, extractor, output_dir: Path, step: int, history: list, args) -> None:
+    """`accelerator.save_state` + progress + HF export into a temporary folder, fsynced, renamed into place; then
+    only the newest `save_total_limit` checkpoints are kept."""
+    from .training_utils import fsync_tree
+
+    folder = output_dir / "checkpoints"
+    target = folder / f"checkpoint_{step:07d}"
+    tmp = folder / f".tmp-checkpoint_{step:07d}"
+    if accelerator.is_main_process:
+        shutil.rmtree(tmp, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(tmp), safe_serialization=True)
+    if accelerator.is_main_process:
+        (tmp / "progress.json").write_text(json.dumps({"step": step, "history": history, "args": asdict(args)}) + "\n")
+        unwrapped = accelerator.unwrap_model(model)
+        unwrapped.save_pretrained(tmp / "hf")
+        extractor.save_pretrained(tmp / "hf")
+        fsync_tree(tmp)
+        os.replace(tmp, target)
+        for old in checkpoints(output_dir)[: -args.save_total_limit]:
+            shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
+
+
+def run_pretrain(args: PretrainArguments) -> int:
+    summary = pretrain(args)
+    history = summary["history"]
+    if summary["model"] is None:
+        print(f"stopped after step {summary['stopped_at']}; resume with --resume")
+    elif history:
+        print(f"step {history[-1]['step']}: loss {history[-1]['loss']:.4f}, "
+              f"reconstruction {history[-1]['reconstruction_loss']:.4f}; model in {summary['model']}")
+    return 0

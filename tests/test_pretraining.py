@@ -1,0 +1,260 @@
+"""AAMP pretraining: the mask generator, the decoder head, `neuript prepare` and `neuript pretrain` on real EEG."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from modeling_neuript import NeurIPTConfig, NeurIPTForPretraining, NeurIPTModel
+from modeling_neuript.modeling_neuript import AmplitudeAwareMasking
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def tiny_config(**overrides) -> NeurIPTConfig:
+    config = NeurIPTConfig.from_json_file(REPO / "configuration" / "neuript-tiny.json")
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    config.validate_neuript()
+    return config
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# The mask
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def reference_amplitude_mask(values: np.ndarray, ratios: list, seed: int) -> np.ndarray:
+    """Brute force, one channel at a time, replaying the generator's draws in the documented order:
+    the ratio index per sample, then ξ per (sample, channel)."""
+    generator = torch.Generator().manual_seed(seed)
+    batch, channels, time = values.shape
+    ratio_index = torch.randint(len(ratios), (batch,), generator=generator).numpy()
+    xi = torch.rand(batch, channels, generator=generator).numpy()
+    mask = np.zeros(values.shape, dtype=bool)
+    for b in range(batch):
+        n = int(np.clip(round(ratios[ratio_index[b]] * time), 1, time - 1))
+        for c in range(channels):
+            sorted_points = sorted(range(time), key=lambda t: (values[b, c, t], t))
+            start = min(max(int(np.round(xi[b, c] * time - n / 2)), 0), time - n)
+            mask[b, c, sorted_points[start : start + n]] = True
+    return mask
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    batch=st.integers(1, 3),
+    channels=st.integers(1, 4),
+    time=st.integers(8, 80),
+    ratios=st.lists(st.sampled_from([0.2, 0.35, 0.5, 0.7]), min_size=1, max_size=3),
+    seed=st.integers(0, 2**16),
+)
+def test_amplitude_mask_matches_brute_force_reference(batch, channels, time, ratios, seed):
+    masking = AmplitudeAwareMasking(tiny_config(mask_ratios=ratios))
+    values = torch.randn(batch, channels, time, generator=torch.Generator().manual_seed(seed + 1))
+    mask, _ = masking(values, generator=torch.Generator().manual_seed(seed))
+    expected = reference_amplitude_mask(values.numpy(), ratios, seed)
+    assert np.array_equal(mask.numpy(), expected)
+
+
+def test_masked_fraction_is_the_ratio_within_one_point_per_channel():
+    for ratio in (0.2, 0.35, 0.5):
+        masking = AmplitudeAwareMasking(tiny_config(mask_ratios=[ratio]))
+        values = torch.randn(4, 8, 257)
+        mask, _ = masking(values)
+        counts = mask.sum(-1).float()
+        assert (counts - ratio * 257).abs().max() <= 1.0
+
+
+def test_masked_points_are_one_amplitude_band_of_each_channel():
+    masking = AmplitudeAwareMasking(tiny_config(mask_ratios=[0.35]))
+    values = torch.randn(3, 5, 200)
+    mask, _ = masking(values)
+    for b in range(3):
+        for c in range(5):
+            x, m = values[b, c], mask[b, c]
+            low, high = x[m].min(), x[m].max()
+            inside = (x >= low) & (x <= high)
+            assert torch.equal(inside, m)  # every point within the band is masked, and only those
+
+
+def test_random_strategy_has_the_same_ratio_but_is_no_amplitude_band():
+    masking = AmplitudeAwareMasking(tiny_config(mask_ratios=[0.5], mask_strategy="random"))
+    values = torch.randn(2, 6, 256)
+    mask, _ = masking(values)
+    assert torch.all(mask.sum(-1) == 128)
+    bands = 0
+    for b in range(2):
+        for c in range(6):
+            x, m = values[b, c], mask[b, c]
+            bands += torch.equal((x >= x[m].min()) & (x <= x[m].max()), m)
+    assert bands == 0
+
+
+def test_bert_replacement_rule_is_80_10_10():
+    masking = AmplitudeAwareMasking(tiny_config())
+    _, replacement = masking(torch.randn(16, 16, 256), generator=torch.Generator().manual_seed(0))
+    mask_token = (replacement == 0).float().mean().item()
+    unchanged = (replacement == 1).float().mean().item()
+    random = (replacement >= 2).float().mean().item()
+    assert abs(mask_token - 0.8) < 0.01 and abs(unchanged - 0.1) < 0.01 and abs(random - 0.1) < 0.01
+    assert replacement.max().item() <= tiny_config().num_random_embeddings + 1
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# The head
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def test_pretraining_output_contract():
+    config = tiny_config()
+    model = NeurIPTForPretraining(config).train()
+    values = torch.randn(2, 5, 64)
+    positions = (torch.rand(2, 5, 3) - 0.5) * 0.16
+    out = model(values, positions)
+    assert out.reconstruction.shape == values.shape and out.mask.shape == values.shape and out.mask.dtype == torch.bool
+    expected = (out.reconstruction - values).abs()[out.mask].mean()
+    torch.testing.assert_close(out.reconstruction_loss, expected)
+    torch.testing.assert_close(out.loss, out.reconstruction_loss + config.router_aux_loss_coef * out.aux_loss)
+    assert out.aux_loss.item() > 0
+    out.loss.backward()
+    assert model.decoder.layers[0].prediction.weight.grad.abs().sum() > 0
+
+
+def test_padded_channels_are_not_scored():
+    model = NeurIPTForPretraining(tiny_config()).eval()
+    values = torch.randn(1, 4, 64)
+    positions = (torch.rand(1, 4, 3) - 0.5) * 0.16
+    mask = torch.zeros(1, 4, 64, dtype=torch.bool)
+    mask[:, :, ::3] = True
+    reference = model(values, positions, time_mask=mask).reconstruction_loss
+    padded = model(
+        torch.cat([values, 100 * torch.ones(1, 2, 64)], 1), torch.cat([positions, torch.zeros(1, 2, 3)], 1),
+        channel_mask=torch.tensor([[1, 1, 1, 1, 0, 0]]), time_mask=torch.cat([mask, torch.ones(1, 2, 64, dtype=torch.bool)], 1),
+    ).reconstruction_loss
+    torch.testing.assert_close(padded, reference, atol=1e-5, rtol=1e-4)
+
+
+def test_pretraining_checkpoint_loads_backbone_identically_and_drops_the_decoder(tmp_path, caplog):
+    from modeling_neuript import NeurIPTForSequenceClassification
+
+    pretrained = NeurIPTForPretraining(tiny_config())
+    pretrained.save_pretrained(tmp_path)
+    classifier, info = NeurIPTForSequenceClassification.from_pretrained(tmp_path, num_labels=2, output_loading_info=True)
+    source = pretrained.neuript.state_dict()
+    assert all(torch.equal(t, source[k]) for k, t in classifier.neuript.state_dict().items())
+    assert set(info["missing_keys"]) == {"classifier.weight", "classifier.bias"}
+    assert all(k.startswith(("decoder.", "masking.")) for k in info["unexpected_keys"])
+    encoder, info = NeurIPTModel.from_pretrained(tmp_path, output_loading_info=True)
+    assert not info["missing_keys"]
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# neuript prepare / neuript pretrain on Face13
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def small_pretraining_recipe(tmp_path: Path) -> Path:
+    """The Face13 pretraining recipe shrunk for CI: 8 sites, 2 s windows."""
+    recipe = yaml.safe_load((REPO / "processing" / "face13-pretraining.yaml").read_text())
+    recipe["channels"] = {"nearest": ["F3", "F4", "C3", "C4", "P7", "P8", "O1", "O2"]}
+    recipe["windows"]["window_seconds"] = 2.0
+    path = tmp_path / "face13-small.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    return path
+
+
+@pytest.fixture(scope="module")
+def prepared_face13(tmp_path_factory, load_or_skip):
+    from modeling_neuript.datasets import load_face13
+    from modeling_neuript.prepare import PrepareArguments, prepare
+
+    load_or_skip(load_face13, "s01", preload=False)
+    tmp_path = tmp_path_factory.mktemp("face13")
+    prepare(PrepareArguments(recipe=str(small_pretraining_recipe(tmp_path)), output_dir=str(tmp_path / "prepared")))
+    return tmp_path / "prepared"
+
+
+def test_prepare_writes_a_dataset_that_load_from_disk_reads(prepared_face13):
+    from datasets import load_from_disk
+
+    dataset = load_from_disk(str(prepared_face13 / "data"))
+    assert dataset.column_names == [
+        "input_values", "channel_positions", "channel_names", "label", "label_name", "subject", "recording",
+        "window_start_seconds", "artifact_amplitude", "artifact_flat"]
+    row = dataset[0]
+    assert np.asarray(row["input_values"]).shape == (8, 128)
+    assert np.asarray(row["channel_positions"]).shape == (8, 3)
+    assert len(row["channel_names"]) == 8 and row["label"] == -1
+    assert set(dataset["subject"]) == {"s01", "s02"}
+    # the paper's cleaning: first and last minute discarded
+    assert min(dataset["window_start_seconds"]) >= 60.0
+    manifest = json.loads((prepared_face13 / "manifest.json").read_text())
+    assert manifest["windows"] == len(dataset) == sum(manifest["windows_per_recording"].values())
+    assert (prepared_face13 / "preprocessor_config.json").exists()
+
+
+def test_prepare_resumes_without_redoing_finished_recordings(prepared_face13, tmp_path):
+    from modeling_neuript.prepare import PrepareArguments, prepare
+
+    shard = prepared_face13 / "shards" / "sub-s01"
+    before = shard.stat().st_mtime_ns
+    prepare(PrepareArguments(recipe=str(small_pretraining_recipe(tmp_path)), output_dir=str(prepared_face13)))
+    assert shard.stat().st_mtime_ns == before
+
+
+def run_pretrain(dataset, output_dir, *extra):
+    command = [sys.executable, "-m", "modeling_neuript.cli", "pretrain", "--dataset", str(dataset), "--output_dir",
+               str(output_dir), "--report_to", "none", "--progress_bar", "false", *extra]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1200)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def history(output_dir) -> list:
+    return json.loads((Path(output_dir) / "model" / "training_history.json").read_text())["history"]
+
+
+@pytest.mark.slow
+def test_pretraining_on_face13_learns_to_reconstruct(prepared_face13, tmp_path):
+    """The masked ℓ1 loss falls clearly below its step-0 value and below the loss of predicting zeros."""
+    from modeling_neuript.training_utils import load_prepared
+
+    run_pretrain(prepared_face13, tmp_path / "run", "--max_steps", "300", "--per_device_batch_size", "8",
+                 "--save_steps", "300", "--learning_rate", "2e-3", "--model", "neuript-tiny")
+    losses = [h["reconstruction_loss"] for h in history(tmp_path / "run")]
+    dataset, _, _ = load_prepared(prepared_face13)
+    # Zeros baseline on the same kind of masks: mean |x| over AAMP-masked points of the data.
+    values = torch.tensor(np.stack([np.asarray(v, dtype=np.float32) for v in dataset[:256]["input_values"]]))
+    masking = AmplitudeAwareMasking(tiny_config())
+    mask, _ = masking(values, generator=torch.Generator().manual_seed(0))
+    zeros_loss = values.abs()[mask].mean().item()
+    first, last = np.mean(losses[:5]), np.mean(losses[-20:])
+    print(f"masked L1: first 5 steps {first:.3f}, last 20 steps {last:.3f}, predicting zeros {zeros_loss:.3f}")
+    assert last < 0.8 * first
+    assert last < 0.8 * zeros_loss
+
+
+def test_resumed_pretraining_replays_the_uninterrupted_run(prepared_face13, tmp_path):
+    common = ["--per_device_batch_size", "4", "--save_steps", "3", "--model", "neuript-tiny"]
+    run_pretrain(prepared_face13, tmp_path / "straight", "--max_steps", "6", *common)
+    run_pretrain(prepared_face13, tmp_path / "split", "--max_steps", "6", "--stop_after_steps", "3", *common)
+    assert not (tmp_path / "split" / "model").exists()
+    progress = json.loads(next((tmp_path / "split" / "checkpoints").glob("checkpoint_*/progress.json")).read_text())
+    assert progress["step"] == 3
+    run_pretrain(prepared_face13, tmp_path / "split", "--max_steps", "6", "--resume", "true", *common)
+    straight, split = history(tmp_path / "straight"), history(tmp_path / "split")
+    assert [h["step"] for h in split] == [1, 2, 3, 4, 5, 6]
+    assert [h["loss"] for h in split] == [h["loss"] for h in straight]
+    assert [h["lr"] for h in split] == [h["lr"] for h in straight]
+    from safetensors.torch import load_file
+
+    a, b = load_file(tmp_path / "straight" / "model" / "model.safetensors"), load_file(tmp_path / "split" / "model" / "model.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
