@@ -20,21 +20,19 @@ import time
 import numpy as np
 import torch
 
-
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from harness import append_section, machine_info, markdown_table, measure  # noqa: E402
+from harness import append_section, machine_info, markdown_table, measure
 
-from modeling_neuript.electrodes_neuript import MONTAGE_POSITIONS  # noqa: E402
-from modeling_neuript.feature_extraction_neuript import (  # noqa: E402
+from modeling_neuript.electrodes_neuript import MONTAGE_POSITIONS
+from modeling_neuript.feature_extraction_neuript import (
     NeurIPTFeatureExtractor,
     a_law_compress,
     design_filter,
     resample,
     zero_phase_filter,
 )
-
 
 RATE = 256
 CHANNELS = 64
@@ -106,7 +104,9 @@ def main():
     microvolts = signal * 1e6
     sos = design_filter(float(RATE), 0.1, 30.0, 4, 8, (50.0,), 30.0)
     filtered = zero_phase_filter(microvolts, sos, 3 * RATE * 10)
-    timings["  of which: filter (scipy sosfiltfilt)"] = seconds_of(lambda: zero_phase_filter(microvolts, sos, 3 * RATE * 10))
+    timings["  of which: filter (scipy sosfiltfilt)"] = seconds_of(
+        lambda: zero_phase_filter(microvolts, sos, 3 * RATE * 10)
+    )
     timings["  of which: resample (scipy resample_poly)"] = seconds_of(lambda: resample(filtered, RATE, 64))
 
     rows = [

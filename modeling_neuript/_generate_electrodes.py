@@ -17,7 +17,6 @@ import re
 
 import numpy as np
 
-
 MONTAGES = ("colin27_1005", "biosemi16", "biosemi32", "biosemi64", "biosemi128", "biosemi160", "biosemi256")
 DECIMALS = 7  # 0.1 µm: far below any electrode placement error, and the literal stays exact enough to test against mne
 BEGIN_MARKER = "# BEGIN GENERATED TABLES"

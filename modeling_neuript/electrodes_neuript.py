@@ -24,7 +24,6 @@ from typing import Any, Optional, Union
 import numpy as np
 import torch
 
-
 DEFAULT_MONTAGE = "colin27_1005"
 BIOSEMI_CAPS = ("biosemi128", "biosemi160", "biosemi256")  # the caps named A1..H32; biosemi16/32/64 use 10-20 names
 
@@ -171,7 +170,9 @@ def positions_from_montage(montage: Any) -> dict[str, tuple[float, float, float]
             "(`info.set_montage(montage)`) and pass `raw.get_montage()`, or pass head-frame positions as a dict."
         )
     rotation, origin = head_frame_transform(*fiducials)
-    return {name: tuple(float(v) for v in rotation @ (np.asarray(xyz) - origin)) for name, xyz in channel_positions.items()}
+    return {
+        name: tuple(float(v) for v in rotation @ (np.asarray(xyz) - origin)) for name, xyz in channel_positions.items()
+    }
 
 
 def bipolar_midpoint(position_a: Sequence[float], position_b: Sequence[float]) -> np.ndarray:
@@ -197,7 +198,9 @@ def _user_index(channel_positions: PositionSpec) -> tuple[dict[str, tuple[str, n
     for name, xyz in channel_positions.items():
         position = np.asarray(xyz, dtype=np.float64)
         if position.shape != (3,) or not np.all(np.isfinite(position)):
-            raise ValueError(f"The position of channel {name!r} must be 3 finite numbers (x, y, z) in metres, got {xyz!r}.")
+            raise ValueError(
+                f"The position of channel {name!r} must be 3 finite numbers (x, y, z) in metres, got {xyz!r}."
+            )
         index[normalize_channel_name(name).upper()] = (normalize_channel_name(name), position)
     return index, None
 

@@ -40,7 +40,6 @@ from .electrodes_neuript import (
     split_bipolar,
 )
 
-
 try:
     import scipy.signal as scipy_signal
 except ImportError:  # the bundle must import without scipy; processing a recording then raises a clear error
@@ -148,7 +147,9 @@ def zero_phase_filter(signal: np.ndarray, sos: np.ndarray, padlen: Optional[int]
     _require_scipy()
     if padlen is not None:
         padlen = int(min(padlen, signal.shape[-1] - 1))
-    return scipy_signal.sosfiltfilt(np.array(sos), signal, axis=-1, padtype="odd", padlen=padlen)  # scipy wants writable
+    return scipy_signal.sosfiltfilt(
+        np.array(sos), signal, axis=-1, padtype="odd", padlen=padlen
+    )  # scipy wants writable
 
 
 def resampling_factors(from_rate: float, to_rate: float) -> tuple[int, int]:
@@ -200,7 +201,9 @@ def _to_numpy(values: Any, what: str) -> np.ndarray:
     try:
         array = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{what} must be numeric (an array of numbers), got {type(values).__name__}: {error}") from None
+        raise ValueError(
+            f"{what} must be numeric (an array of numbers), got {type(values).__name__}: {error}"
+        ) from None
     return array
 
 
@@ -351,7 +354,9 @@ class NeurIPTFeatureExtractor(FeatureExtractionMixin):
         else:
             self.notch_freq = [float(f) for f in notch_freq]
         self.notch_quality = float(notch_quality)
-        self.bipolar_pairs = bipolar_pairs if bipolar_pairs is None or isinstance(bipolar_pairs, str) else list(bipolar_pairs)
+        self.bipolar_pairs = (
+            bipolar_pairs if bipolar_pairs is None or isinstance(bipolar_pairs, str) else list(bipolar_pairs)
+        )
         self.units = units
         self.alaw_A = None if alaw_A is None else float(alaw_A)
         self.artifact_threshold_uv = float(artifact_threshold_uv)
@@ -402,20 +407,32 @@ class NeurIPTFeatureExtractor(FeatureExtractionMixin):
                 f"h_freq ({self.h_freq} Hz) must be below the Nyquist frequency of the output ({self.sampling_rate / 2} Hz)."
             )
         if isinstance(self.notch_freq, str) and self.notch_freq != "auto":
-            raise ValueError(f"notch_freq must be a frequency, a list of them, 'auto' or None; got {self.notch_freq!r}.")
+            raise ValueError(
+                f"notch_freq must be a frequency, a list of them, 'auto' or None; got {self.notch_freq!r}."
+            )
         if isinstance(self.notch_freq, list) and any(f <= 0 for f in self.notch_freq):
             raise ValueError(f"notch frequencies must be positive, got {self.notch_freq}.")
         if isinstance(self.bipolar_pairs, str) and self.bipolar_pairs != "double_banana":
-            raise ValueError(f"bipolar_pairs must be 'double_banana', a list of 'A-B' names or None; got {self.bipolar_pairs!r}.")
+            raise ValueError(
+                f"bipolar_pairs must be 'double_banana', a list of 'A-B' names or None; got {self.bipolar_pairs!r}."
+            )
         if isinstance(self.bipolar_pairs, list):
-            malformed = [p for p in self.bipolar_pairs if not isinstance(p, str) or split_bipolar(normalize_channel_name(p)) is None]
+            malformed = [
+                p
+                for p in self.bipolar_pairs
+                if not isinstance(p, str) or split_bipolar(normalize_channel_name(p)) is None
+            ]
             if malformed or not self.bipolar_pairs:
-                raise ValueError(f"bipolar_pairs must be non-empty 'A-B' names (A minus B); these are not: {malformed}.")
+                raise ValueError(
+                    f"bipolar_pairs must be non-empty 'A-B' names (A minus B); these are not: {malformed}."
+                )
         _check_units(self.units)
         if self.alaw_A is not None and self.alaw_A <= 0:
             raise ValueError(f"alaw_A must be positive, got {self.alaw_A}.")
         if len(self.position_bounds) != 2 or not self.position_bounds[0] < self.position_bounds[1]:
-            raise ValueError(f"position_bounds must be [low, high] in metres with low < high, got {self.position_bounds}.")
+            raise ValueError(
+                f"position_bounds must be [low, high] in metres with low < high, got {self.position_bounds}."
+            )
 
     # ------------------------------------------------------------------------------------------------------------------
     # public API
@@ -535,7 +552,9 @@ class NeurIPTFeatureExtractor(FeatureExtractionMixin):
         values, positions = [], []
         for index, feature in enumerate(features):
             if "input_values" not in feature or "channel_positions" not in feature:
-                raise ValueError(f"Window {index} needs 'input_values' and 'channel_positions', got keys {sorted(feature)}.")
+                raise ValueError(
+                    f"Window {index} needs 'input_values' and 'channel_positions', got keys {sorted(feature)}."
+                )
             window = _to_numpy(feature["input_values"], "input_values")
             position = _to_numpy(feature["channel_positions"], "channel_positions")
             if window.ndim != 2 or position.shape != (window.shape[0], 3):
@@ -654,7 +673,9 @@ class NeurIPTFeatureExtractor(FeatureExtractionMixin):
     def _unpack(self, raw_eeg, channel_names, sampling_rate, units, line_freq) -> list[_Recording]:
         """Normalise every accepted input form into a list of `_Recording`s (one per recording / epoch / row)."""
         if raw_eeg is None:
-            raise ValueError("raw_eeg is empty (None): pass a (channels, time) array, a list of them, or an mne object.")
+            raise ValueError(
+                "raw_eeg is empty (None): pass a (channels, time) array, a list of them, or an mne object."
+            )
         if _is_mne_like(raw_eeg) or _is_array_like(raw_eeg):
             items, batched = [raw_eeg], False
         elif isinstance(raw_eeg, (list, tuple)):
@@ -836,7 +857,9 @@ class NeurIPTFeatureExtractor(FeatureExtractionMixin):
         low, high = self.position_bounds
         outside = ((positions < low) | (positions > high)).any(axis=-1)
         if outside.any():
-            listed = ", ".join(f"{names[i]} {tuple(round(float(v), 4) for v in positions[i])}" for i in np.flatnonzero(outside))
+            listed = ", ".join(
+                f"{names[i]} {tuple(round(float(v), 4) for v in positions[i])}" for i in np.flatnonzero(outside)
+            )
             raise ValueError(
                 f"Channel position(s) outside the model's head cube [{low}, {high}] m on some axis: {listed}. Positions "
                 "must be metres in MNE's head frame (+x right ear, +y nasion, +z up), not millimetres or centimetres."

@@ -5,7 +5,6 @@ import os
 
 import pytest
 
-
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing in the test suite may reach the Hub
 
 

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from modeling_neuript import datasets
-from modeling_neuript.datasets import ChecksumError, PINNED_FILES, PinnedFile, fetch_file, sha256_of
-
+from modeling_neuript.datasets import PINNED_FILES, ChecksumError, PinnedFile, fetch_file, sha256_of
 
 mne = pytest.importorskip("mne")
 

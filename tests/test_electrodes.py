@@ -19,7 +19,6 @@ from modeling_neuript.electrodes_neuript import (
     resolve_channel_positions,
 )
 
-
 mne = pytest.importorskip("mne")
 
 # The paper's hand-written channel-index groups of the 20-channel double banana (official `get_3d_pos` order,
@@ -228,7 +227,7 @@ def test_double_banana_resolves():
 
 def test_user_dict_wins_and_extends():
     custom = {"Cz": (0.0, 0.0, 0.1), "E-1": (0.01, 0.02, 0.03)}
-    positions, names = resolve_channel_positions(["cz", "E-1", "Fp1"], custom)
+    positions, _ = resolve_channel_positions(["cz", "E-1", "Fp1"], custom)
     np.testing.assert_array_equal(positions[0], [0.0, 0.0, 0.1])
     np.testing.assert_array_equal(positions[1], [0.01, 0.02, 0.03])
     np.testing.assert_array_equal(positions[2], MONTAGE_POSITIONS["colin27_1005"]["Fp1"])

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from transformers import AutoFeatureExtractor, BatchFeature
 
 import modeling_neuript
-from modeling_neuript.electrodes_neuript import DOUBLE_BANANA_PAIRS, MONTAGE_POSITIONS, resolve_channel_positions
+from modeling_neuript.electrodes_neuript import DOUBLE_BANANA_PAIRS, MONTAGE_POSITIONS
 from modeling_neuript.feature_extraction_neuript import (
     NeurIPTFeatureExtractor,
     a_law_compress,
@@ -29,10 +29,29 @@ from modeling_neuript.feature_extraction_neuript import (
     zero_phase_filter,
 )
 
-
 PACKAGE_DIR = pathlib.Path(modeling_neuript.__file__).parent
 COLIN = MONTAGE_POSITIONS["colin27_1005"]
-TEN_TWENTY = ["Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T7", "C3", "Cz", "C4", "T8", "P7", "P3", "Pz", "P4", "P8", "O1", "O2"]
+TEN_TWENTY = [
+    "Fp1",
+    "Fp2",
+    "F7",
+    "F3",
+    "Fz",
+    "F4",
+    "F8",
+    "T7",
+    "C3",
+    "Cz",
+    "C4",
+    "T8",
+    "P7",
+    "P3",
+    "Pz",
+    "P4",
+    "P8",
+    "O1",
+    "O2",
+]
 
 
 def sine(frequency, rate, seconds, amplitude=1.0, phase=0.0):
@@ -103,7 +122,9 @@ def test_property_a_law_expand_inverts_compress(values, A):
 # filters and resampling
 
 
-@pytest.mark.parametrize("rate, up, down", [(160, 2, 5), (256, 1, 4), (250, 32, 125), (1000, 8, 125), (64, 1, 1), (50, 32, 25)])
+@pytest.mark.parametrize(
+    "rate, up, down", [(160, 2, 5), (256, 1, 4), (250, 32, 125), (1000, 8, 125), (64, 1, 1), (50, 32, 25)]
+)
 def test_resampling_factors(rate, up, down):
     assert resampling_factors(rate, 64) == (up, down)
 
@@ -129,7 +150,10 @@ def test_band_pass_removes_45_hz_and_keeps_10_hz():
     assert amplitude_at(filtered, rate, 45.0) < 20.0 * 1e-3  # below -60 dB (measured -65 dB)
 
 
-@pytest.mark.parametrize("frequency, gain, tolerance", [(0.02, 0.0, 0.02), (1.0, 1.0, 1e-3), (30.0, 0.5, 0.01), (50.0, 0.0, 1e-4), (60.0, 0.0, 1e-4)])
+@pytest.mark.parametrize(
+    "frequency, gain, tolerance",
+    [(0.02, 0.0, 0.02), (1.0, 1.0, 1e-3), (30.0, 0.5, 0.01), (50.0, 0.0, 1e-4), (60.0, 0.0, 1e-4)],
+)
 def test_filter_chain_response(frequency, gain, tolerance):
     """Zero-phase Butterworth: -6 dB (0.5) at the 30 Hz cutoff; the notches take 50 and 60 Hz out; 0.02 Hz drift goes."""
     rate = 256
@@ -189,7 +213,9 @@ def test_face13_epochs_are_recordings(face13_raw):
     features = extractor(epochs)
     assert features["input_values"].shape == (len(epochs), 128, 64)
     assert torch.equal(features["window_source"], torch.arange(len(epochs)))
-    assert torch.allclose(features["window_start_seconds"], torch.full((len(epochs),), epochs.tmin, dtype=torch.float64))
+    assert torch.allclose(
+        features["window_start_seconds"], torch.full((len(epochs),), epochs.tmin, dtype=torch.float64)
+    )
 
 
 def test_double_banana_is_the_difference_of_monopolar_outputs(eegmmidb_raw):
@@ -261,7 +287,12 @@ def test_batch_of_two_channel_sets_pads_and_masks(extractor):
 def test_pad_is_a_data_collator(extractor):
     windows = [
         {"input_values": np.ones((2, 256)), "channel_positions": np.full((2, 3), 0.01), "labels": 1},
-        {"input_values": torch.ones(4, 256), "channel_positions": torch.zeros(4, 3), "labels": 0, "channel_names": None},
+        {
+            "input_values": torch.ones(4, 256),
+            "channel_positions": torch.zeros(4, 3),
+            "labels": 0,
+            "channel_names": None,
+        },
     ]
     windows[1]["channel_names"] = ["a", "b", "c", "d"]
     windows[0]["channel_names"] = ["x", "y"]
@@ -272,10 +303,15 @@ def test_pad_is_a_data_collator(extractor):
     assert batch["labels"].tolist() == [1, 0] and batch["labels"].dtype == torch.int64
     assert batch["channel_names"] == [["x", "y"], ["a", "b", "c", "d"]]
     # Already padded windows: the mask drops the padding before re-padding.
-    again = extractor.pad([{key: batch[key][i] for key in ("input_values", "channel_positions", "channel_mask")} for i in range(2)])
+    again = extractor.pad(
+        [{key: batch[key][i] for key in ("input_values", "channel_positions", "channel_mask")} for i in range(2)]
+    )
     assert torch.equal(again["input_values"], batch["input_values"])
     # A dict of lists (a `datasets` batch) works too, and numpy comes back with return_tensors="np".
-    columns = {"input_values": [np.zeros((1, 8)), np.zeros((3, 8))], "channel_positions": [np.zeros((1, 3)), np.zeros((3, 3))]}
+    columns = {
+        "input_values": [np.zeros((1, 8)), np.zeros((3, 8))],
+        "channel_positions": [np.zeros((1, 3)), np.zeros((3, 3))],
+    }
     assert extractor.pad(columns, return_tensors="np")["channel_mask"].tolist() == [[1, 0, 0], [1, 1, 1]]
 
 
@@ -378,7 +414,9 @@ def test_fresh_environment_loads_with_trust_remote_code(tmp_path):
         """
     )
     environment = {"HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(tmp_path / "modules"), "PATH": ""}
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=environment, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=environment, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "transformers_modules" in result.stdout and "(2, 2, 128)" in result.stdout
 
