@@ -45,13 +45,15 @@ def _lazy(module: str, arguments: str, function: str):
     import importlib
 
     loaded = importlib.import_module(f"modeling_neuript.{module}")
-    return getattr(loaded, arguments), getattr(loaded, function)
+    names = (arguments,) if isinstance(arguments, str) else arguments
+    return tuple(getattr(loaded, name) for name in names), getattr(loaded, function)
 
 
 COMMANDS = {
-    "demo": lambda: (DemoArguments, run_demo),
+    "demo": lambda: ((DemoArguments,), run_demo),
     "prepare": lambda: _lazy("prepare", "PrepareArguments", "run_prepare"),
     "pretrain": lambda: _lazy("pretrain", "PretrainArguments", "run_pretrain"),
+    "finetune": lambda: _lazy("finetune", ("FinetuneArguments", "FinetuneTrainingArguments"), "run_finetune"),
 }
 
 
@@ -60,15 +62,15 @@ def main(argv=None) -> int:
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         print("usage: neuript {" + ",".join(COMMANDS) + "} [--help] [options]")
         return 0 if not argv or argv[0] in ("-h", "--help") else 2
-    arguments_class, function = COMMANDS[argv[0]]()
-    parser = HfArgumentParser(arguments_class, prog=f"neuript {argv[0]}")
+    argument_classes, function = COMMANDS[argv[0]]()
+    parser = HfArgumentParser(argument_classes, prog=f"neuript {argv[0]}")
     rest = argv[1:]
     if len(rest) == 1 and rest[0].endswith((".json", ".yaml", ".yml")):
         loader = parser.parse_json_file if rest[0].endswith(".json") else parser.parse_yaml_file
-        (arguments,) = loader(rest[0])
+        arguments = loader(rest[0])
     else:
-        (arguments,) = parser.parse_args_into_dataclasses(rest)
-    return function(arguments)
+        arguments = parser.parse_args_into_dataclasses(rest)
+    return function(*arguments)
 
 
 if __name__ == "__main__":
