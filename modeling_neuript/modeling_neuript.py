@@ -276,6 +276,50 @@ class NeurIPTAttention(nn.Module):
 # ======================================================================================================================
 
 
+class _SwiGLUFunction(torch.autograd.Function):
+    """`SiLU(gate) · up` of a fused `[gate; up]` projection. Autograd's version saves `SiLU(gate)` as well and
+    concatenates the two input gradients in its backward (a copy of the 2·I-wide gradient); this one saves only the
+    projection and writes both gradients straight into one buffer. Same values as `F.silu(gate) * up`."""
+
+    @staticmethod
+    def forward(ctx, gate_up: torch.Tensor) -> torch.Tensor:
+        gate, up = gate_up.chunk(2, dim=-1)
+        ctx.save_for_backward(gate_up)
+        return F.silu(gate) * up
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
+        (gate_up,) = ctx.saved_tensors
+        gate, up = gate_up.chunk(2, dim=-1)
+        grad_gate_up = torch.empty_like(gate_up)
+        grad_gate, grad_up = grad_gate_up.chunk(2, dim=-1)
+        torch.ops.aten.silu_backward.grad_input(grad_output * up, gate, grad_input=grad_gate)
+        torch.mul(grad_output, F.silu(gate), out=grad_up)
+        return grad_gate_up
+
+
+def swiglu(gate_up: torch.Tensor) -> torch.Tensor:
+    """`SiLU(gate) · up` with `[gate; up] = gate_up` split on the last axis: `(..., 2·I)` → `(..., I)`."""
+    if torch.is_grad_enabled() and gate_up.requires_grad and not torch.compiler.is_compiling():
+        return _SwiGLUFunction.apply(gate_up)
+    gate, up = gate_up.chunk(2, dim=-1)
+    if torch.is_grad_enabled() and gate_up.requires_grad:  # under torch.compile: inductor fuses this anyway
+        return F.silu(gate) * up
+    return F.silu(gate).mul_(up)  # inference: one buffer, no copy
+
+
+def dropout_add(residual: torch.Tensor, branch: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """`residual + Dropout_p(branch)` (inverted dropout, as `nn.Dropout`). A no-op dropout costs nothing; on CPU the
+    scaled mask is applied with one `addcmul` instead of a multiply and an add (the same values: the mask holds
+    only 0 and 1/(1-p)); elsewhere the fused native dropout kernel is used."""
+    if not training or p == 0.0:
+        return residual + branch
+    if branch.device.type != "cpu" or torch.compiler.is_compiling():
+        return residual + F.dropout(branch, p, training=True)
+    mask = torch.empty_like(branch).bernoulli_(1.0 - p).div_(1.0 - p)
+    return torch.addcmul(residual, branch, mask)
+
+
 class NeurIPTMLP(nn.Module):
     """SwiGLU feed-forward: `down(SiLU(gate(x)) · up(x))`, gate and up fused in one projection."""
 
@@ -285,8 +329,46 @@ class NeurIPTMLP(nn.Module):
         self.down_proj = nn.Linear(intermediate_size, config.hidden_size)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        gate, up = self.gate_up_proj(hidden_states).chunk(2, dim=-1)
-        return self.down_proj(F.silu(gate) * up)
+        return self.down_proj(swiglu(self.gate_up_proj(hidden_states)))
+
+
+class _SlotGather(torch.autograd.Function):
+    """`x[order // k]`: copy every token once per routing slot, in expert-sorted slot order. Its backward sums the k
+    slot gradients of each token with a permutation gather and a reshape-sum, instead of `index_add_`'s serial
+    scatter (2× slower on CPU); `_SlotCombine` is its adjoint."""
+
+    @staticmethod
+    def forward(ctx, hidden_states, order, inverse, top_k):
+        ctx.save_for_backward(order, inverse)
+        ctx.top_k = top_k
+        return hidden_states.index_select(0, torch.div(order, top_k, rounding_mode="floor"))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        order, inverse = ctx.saved_tensors
+        return _sum_slots(grad_output, inverse, ctx.top_k), None, None, None
+
+
+class _SlotCombine(torch.autograd.Function):
+    """`Σ_slots` of expert-sorted slot outputs back onto their tokens `(tokens·k, D)` → `(tokens, D)`, summing each
+    token's k slots in slot order (deterministic, the same order as a `(tokens, k, D).sum(1)`)."""
+
+    @staticmethod
+    def forward(ctx, slot_outputs, order, inverse, top_k):
+        ctx.save_for_backward(order, inverse)
+        ctx.top_k = top_k
+        return _sum_slots(slot_outputs, inverse, top_k)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        order, inverse = ctx.saved_tensors
+        return grad_output.index_select(0, torch.div(order, ctx.top_k, rounding_mode="floor")), None, None, None
+
+
+def _sum_slots(sorted_slots: torch.Tensor, inverse: torch.Tensor, top_k: int) -> torch.Tensor:
+    """Expert-sorted `(tokens·k, D)` → slot order → `(tokens, D)` sum over each token's k slots."""
+    slots = sorted_slots.index_select(0, inverse)
+    return slots.view(-1, top_k, slots.shape[-1]).sum(dim=1)
 
 
 @use_experts_implementation(has_bias=True)
@@ -322,24 +404,24 @@ class NeurIPTExperts(nn.Module):
         # Group the (token, slot) pairs by expert with one sort, then run one dense matmul per expert over its
         # contiguous block: the loop is over experts (≤ a handful), never over tokens, and nothing is dropped.
         flat_expert = top_k_index.reshape(-1)
-        order = torch.argsort(flat_expert, stable=True)
-        counts = torch.bincount(flat_expert, minlength=self.num_experts).tolist()
-        grouped_input = hidden_states[order // top_k]  # (tokens·k, D)
-        grouped_output = torch.empty_like(grouped_input)
+        order = torch.argsort(flat_expert, stable=True)  # sorted slot -> slot
+        inverse = torch.empty_like(order)
+        inverse[order] = torch.arange(order.numel(), device=order.device)  # slot -> sorted slot
+        counts = torch.bincount(flat_expert, minlength=self.num_experts).tolist()  # the one host sync
+        grouped_input = _SlotGather.apply(hidden_states, order, inverse, top_k)  # (tokens·k, D), sorted by expert
+        slot_weights = top_k_weights.reshape(-1)[order].unsqueeze(-1)
+        expert_outputs = []
         start = 0
         for expert, count in enumerate(counts):
             if count == 0:
                 continue
             chunk = grouped_input[start : start + count]
-            gate, up = F.linear(chunk, self.gate_up_proj[expert], self.gate_up_proj_bias[expert]).chunk(2, dim=-1)
-            grouped_output[start : start + count] = F.linear(
-                self.act_fn(gate) * up, self.down_proj[expert], self.down_proj_bias[expert]
-            )
+            hidden = swiglu(F.linear(chunk, self.gate_up_proj[expert], self.gate_up_proj_bias[expert]))
+            expert_outputs.append(F.linear(hidden, self.down_proj[expert], self.down_proj_bias[expert]))
             start += count
-        weighted = grouped_output * top_k_weights.reshape(-1)[order].unsqueeze(-1).to(grouped_output.dtype)
-        slot_output = torch.empty_like(weighted)
-        slot_output[order] = weighted
-        return slot_output.view(num_tokens, top_k, -1).sum(dim=1)
+        grouped_output = torch.cat(expert_outputs) if len(expert_outputs) > 1 else expert_outputs[0]
+        weighted = grouped_output * slot_weights.to(grouped_output.dtype)
+        return _SlotCombine.apply(weighted, order, inverse, top_k)  # Σ over each token's k slots, in slot order
 
 
 class NeurIPTRouter(nn.Module):
@@ -598,12 +680,12 @@ class NeurIPTTwoStageLayer(GradientCheckpointingLayer):
         # -- time stage: (B·C, L, D)
         hidden_states = hidden_states.reshape(batch * channels, length, dim)
         attn_output, time_weights = self.time_attention(self.time_attention_norm(hidden_states), time_keys)
-        hidden_states = hidden_states + self.dropout(attn_output)
+        hidden_states = dropout_add(hidden_states, attn_output, self.dropout.p, self.training)
         time_mask = None if real_tokens is None else real_tokens.reshape(batch * channels, length)
         ff_output, time_router_logits, time_aux = self.time_feed_forward(
             self.time_feed_forward_norm(hidden_states), time_mask
         )
-        hidden_states = hidden_states + self.dropout(ff_output)
+        hidden_states = dropout_add(hidden_states, ff_output, self.dropout.p, self.training)
 
         # -- channel stage: (B·L, C, D)
         hidden_states = hidden_states.view(batch, channels, length, dim).transpose(1, 2)
@@ -611,12 +693,12 @@ class NeurIPTTwoStageLayer(GradientCheckpointingLayer):
             hidden_states = hidden_states + electrode_embeddings[:, None].to(hidden_states.dtype)
         hidden_states = hidden_states.reshape(batch * length, channels, dim)
         attn_output, channel_weights = self.channel_attention(self.channel_attention_norm(hidden_states), channel_keys)
-        hidden_states = hidden_states + self.dropout(attn_output)
+        hidden_states = dropout_add(hidden_states, attn_output, self.dropout.p, self.training)
         channel_mask = None if real_tokens is None else real_tokens.transpose(1, 2).reshape(batch * length, channels)
         ff_output, channel_router_logits, channel_aux = self.channel_feed_forward(
             self.channel_feed_forward_norm(hidden_states), channel_mask
         )
-        hidden_states = hidden_states + self.dropout(ff_output)
+        hidden_states = dropout_add(hidden_states, ff_output, self.dropout.p, self.training)
 
         hidden_states = hidden_states.view(batch, length, channels, dim).transpose(1, 2).contiguous()
         if channel_router_logits is not None:
@@ -994,8 +1076,9 @@ class NeurIPTDecoderLayer(nn.Module):
         hidden_states, _, _, _ = self.self_attention(hidden_states, None, None, channel_keys, None, False)
         flat = hidden_states.view(batch * channels, length, dim)
         encoder_flat = encoder_states.reshape(batch * channels, encoder_states.shape[2], dim)
-        flat = flat + self.dropout(self.cross_attention(self.cross_attention_norm(flat), encoder_flat))
-        flat = flat + self.dropout(self.mlp(self.mlp_norm(flat)))
+        cross_output = self.cross_attention(self.cross_attention_norm(flat), encoder_flat)
+        flat = dropout_add(flat, cross_output, self.dropout.p, self.training)
+        flat = dropout_add(flat, self.mlp(self.mlp_norm(flat)), self.dropout.p, self.training)
         hidden_states = flat.view(batch, channels, length, dim)
         return hidden_states, self.prediction(hidden_states)
 
