@@ -5,39 +5,8 @@ settable from a JSON/YAML file (`neuript pretrain configuration/pretrain-tiny.ya
 """
 
 import sys
-from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
-
-
-@dataclass
-class DemoArguments:
-    output_dir: str = field(default="outputs/demo", metadata={"help": "Where the report folder is written."})
-    quick: bool = field(default=False, metadata={"help": "A minutes-long version for CI."})
-    seed: int = field(default=0, metadata={"help": "Random seed."})
-
-
-def run_demo(args: DemoArguments) -> int:
-    """Placeholder main job until the real-EEG demo lands: the tiny preset, end to end on one random window."""
-    from pathlib import Path
-
-    import torch
-
-    from . import NeurIPTConfig, NeurIPTForPretraining, NeurIPTForSequenceClassification
-
-    torch.manual_seed(args.seed)
-    preset = Path(__file__).resolve().parents[1] / "configuration" / "neuript-tiny.json"
-    config = NeurIPTConfig.from_json_file(preset) if preset.exists() else NeurIPTConfig(hidden_size=48)
-    values = torch.randn(2, 20, config.window_length)
-    positions = (torch.rand(2, 20, 3) - 0.5) * 0.16
-    pretraining = NeurIPTForPretraining(config)
-    out = pretraining(values, positions)
-    out.loss.backward()
-    config.num_labels = 2
-    classifier = NeurIPTForSequenceClassification(config)
-    logits = classifier(values, positions).logits
-    print(f"pretraining loss {out.loss.item():.4f}, classifier logits {tuple(logits.shape)}")
-    return 0
 
 
 def _lazy(module: str, arguments: str, function: str):
@@ -50,7 +19,7 @@ def _lazy(module: str, arguments: str, function: str):
 
 
 COMMANDS = {
-    "demo": lambda: ((DemoArguments,), run_demo),
+    "demo": lambda: _lazy("demo", "DemoArguments", "run_demo"),
     "prepare": lambda: _lazy("prepare", "PrepareArguments", "run_prepare"),
     "pretrain": lambda: _lazy("pretrain", "PretrainArguments", "run_pretrain"),
     "finetune": lambda: _lazy("finetune", ("FinetuneArguments", "FinetuneTrainingArguments"), "run_finetune"),

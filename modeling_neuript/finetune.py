@@ -166,15 +166,20 @@ def finetune(args: FinetuneArguments, training_args) -> dict:
         callbacks=[EarlyStoppingCallback(args.early_stopping_patience)] if training_args.load_best_model_at_end else [],
     )
     trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    prediction = trainer.predict(columns.select(test), metric_key_prefix="test")
+    logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
     results = {
         "validation": trainer.evaluate(columns.select(validation), metric_key_prefix="validation"),
-        "test": trainer.evaluate(columns.select(test), metric_key_prefix="test"),
+        "test": prediction.metrics,
         "sizes": {"train": len(train), "validation": len(validation), "test": len(test)},
         "split": args.split, "task": args.task, "labels": names, "model": args.model,
     }
     output = Path(training_args.output_dir)
     save_checkpoint(trainer.model, extractor, output / "model", evaluation=results)
     (output / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
+    results["test_logits"], results["test_labels"] = logits, prediction.label_ids
+    results["log_history"] = trainer.state.log_history
+    results["model_object"] = trainer.model
     (output / "split.json").write_text(json.dumps(
         {"train": train.tolist(), "validation": validation.tolist(), "test": test.tolist(), "split": args.split}) + "\n")
     print(json.dumps(results["test"], indent=2))

@@ -124,7 +124,8 @@ def read_recording(spec: RecordingSpec, recipe: dict):
     from . import datasets as builtin
 
     if spec.loader == "face13":
-        return builtin.load_face13(spec.options["subject"])
+        # pylossless flagged 13 (s01) / 9 (s02) channels (one reaches 19 mV): they go to info["bads"] and are skipped
+        return builtin.load_face13(spec.options["subject"], mark_flagged_bads=recipe["source"].get("drop_flagged", True))
     if spec.loader == "eegmmidb_s001r02":
         return builtin.load_eegmmidb_s001r02()
     reader = getattr(mne.io, READERS[Path(spec.path).suffix.lower()])

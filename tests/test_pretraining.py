@@ -258,3 +258,21 @@ def test_resumed_pretraining_replays_the_uninterrupted_run(prepared_face13, tmp_
 
     a, b = load_file(tmp_path / "straight" / "model" / "model.safetensors"), load_file(tmp_path / "split" / "model" / "model.safetensors")
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_two_process_cpu_run_under_accelerate_launch_gives_one_checkpoint(prepared_face13, tmp_path):
+    command = [
+        sys.executable, "-m", "accelerate.commands.launch", "--config_file",
+        str(REPO / "configuration" / "accelerate" / "cpu-ddp.yaml"), "--main_process_port", "29533", "-m",
+        "modeling_neuript.cli", "pretrain", "--dataset", str(prepared_face13), "--output_dir", str(tmp_path / "ddp"),
+        "--max_steps", "2", "--per_device_batch_size", "2", "--save_steps", "2", "--report_to", "none",
+        "--progress_bar", "false", "--model", "neuript-tiny",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900,
+                            env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = sorted(p.name for p in (tmp_path / "ddp" / "checkpoints").iterdir())
+    assert found == ["checkpoint_0000002"]  # one checkpoint, written once, no temporary leftovers
+    progress = json.loads((tmp_path / "ddp" / "checkpoints" / "checkpoint_0000002" / "progress.json").read_text())
+    assert progress["step"] == 2
+    assert (tmp_path / "ddp" / "model" / "model.safetensors").exists()
