@@ -742,6 +742,42 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
             values = torch.randn(module.random_embeddings.shape, generator=generator) * std
             init.copy_(module.random_embeddings, values.to(module.random_embeddings.device))
 
+    # Parameters a checkpoint may lack because this class adds them (a new task head); anything else missing is part
+    # of the backbone, and loading refuses rather than leave it randomly initialised.
+    _head_prefixes: tuple = ()
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *model_args, **kwargs):
+        """`PreTrainedModel.from_pretrained`, stricter: a truncated or corrupted weights file and a checkpoint that
+        lacks backbone weights are `ValueError`s that name the problem (transformers would warn and initialise the
+        missing tensors at random). New head weights are allowed and reported by `output_loading_info=True`."""
+        want_info = kwargs.pop("output_loading_info", False)
+        try:
+            model, info = super().from_pretrained(
+                pretrained_model_name_or_path, *model_args, output_loading_info=True, **kwargs
+            )
+        except Exception as error:  # safetensors raises its own error type for a damaged file
+            text = f"{type(error).__name__}: {error}"
+            if any(word in text for word in ("Safetensor", "deserializ", "header", "incomplete metadata")):
+                raise ValueError(
+                    f"The weights in {pretrained_model_name_or_path} are truncated or corrupted ({text}). Re-download "
+                    f"or re-save the checkpoint; nothing was loaded."
+                ) from error
+            raise
+        missing_backbone = [k for k in info["missing_keys"] if not k.startswith(cls._head_prefixes or ("\0",))]
+        if missing_backbone:
+            raise ValueError(
+                f"The checkpoint {pretrained_model_name_or_path} lacks {len(missing_backbone)} backbone weight(s) of "
+                f"{cls.__name__}, e.g. {sorted(missing_backbone)[:5]}: refusing to initialise them at random. Check "
+                f"that the checkpoint is a NeurIPT model with this configuration."
+            )
+        if info.get("mismatched_keys"):
+            raise ValueError(
+                f"Weights of {pretrained_model_name_or_path} do not match the configuration's shapes: "
+                f"{info['mismatched_keys'][:5]}."
+            )
+        return (model, info) if want_info else model
+
 
 # ======================================================================================================================
 # The encoder
@@ -1122,6 +1158,8 @@ class NeurIPTForPretraining(NeurIPTPreTrainedModel):
     """NeurIPT with the AAMP objective: mask an amplitude band of every channel, encode, reconstruct with a
     cross-attention decoder, ℓp loss on the masked points plus the MoE auxiliary loss."""
 
+    _head_prefixes = ("decoder.",)
+
     def __init__(self, config: NeurIPTConfig):
         super().__init__(config)
         self.neuript = NeurIPTModel(config)
@@ -1260,6 +1298,8 @@ class IntraInterLobePooling(nn.Module):
 class NeurIPTForSequenceClassification(NeurIPTPreTrainedModel):
     """NeurIPT encoder + IILP + a linear (or MLP) classifier. `problem_type` single-label (cross-entropy or the
     paper's logit-adjusted balanced BCE), multi-label (BCE) or regression (MSE)."""
+
+    _head_prefixes = ("classifier.",)
 
     def __init__(self, config: NeurIPTConfig):
         super().__init__(config)

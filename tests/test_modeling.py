@@ -297,6 +297,8 @@ def test_moe_is_exactly_shared_plus_weighted_topk_experts():
 def test_capacity_factor_drops_overflow_tokens_only_when_set():
     config = tiny_config()
     moe = NeurIPTProgressiveMoE(config, num_experts=2).eval()
+    for parameter in moe.parameters():  # standalone modules are initialised by the model's post_init, not here
+        torch.nn.init.normal_(parameter, std=0.2)
     with torch.no_grad():
         moe.router.weight.weight.zero_()
         moe.router.weight.bias.copy_(torch.tensor([5.0, 0.0]))  # every token prefers expert 0
@@ -312,6 +314,8 @@ def test_capacity_factor_drops_overflow_tokens_only_when_set():
 def test_router_noise_only_in_training():
     config = tiny_config(router_jitter_noise=0.5)
     moe = NeurIPTProgressiveMoE(config, num_experts=4)
+    for parameter in moe.parameters():
+        torch.nn.init.normal_(parameter, std=0.2)
     tokens = torch.randn(10, config.hidden_size)
     moe.eval()
     assert torch.equal(moe(tokens)[1], moe(tokens)[1])
@@ -496,3 +500,43 @@ def test_bundle_files_import_nothing_beyond_torch_numpy_transformers():
             else:
                 continue
             assert set(roots) <= allowed, f"{name} imports {roots} outside try/except ImportError"
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Damaged checkpoints are refused, never loaded with a random backbone
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def test_truncated_weights_file_is_a_clear_error(tmp_path):
+    NeurIPTModel(tiny_config()).save_pretrained(tmp_path)
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    with pytest.raises(ValueError, match="truncated or corrupted"):
+        NeurIPTModel.from_pretrained(tmp_path)
+
+
+def test_missing_backbone_weight_is_refused_and_named(tmp_path):
+    from safetensors.torch import save_file
+
+    NeurIPTForPretraining(tiny_config()).save_pretrained(tmp_path)
+    weights = load_file(tmp_path / "model.safetensors")
+    del weights["neuript.layers.3.channel_feed_forward.moe.router.weight.weight"]
+    save_file(weights, tmp_path / "model.safetensors", metadata={"format": "pt"})
+    for cls in (NeurIPTModel, NeurIPTForSequenceClassification, NeurIPTForPretraining):
+        with pytest.raises(ValueError, match=r"lacks 1 backbone weight.*layers\.3\.channel_feed_forward\.moe\.router"):
+            cls.from_pretrained(tmp_path)
+
+
+def test_config_that_does_not_match_the_weights_is_refused(tmp_path):
+    NeurIPTModel(tiny_config()).save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["expert_intermediate_size"] = 40
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises((ValueError, RuntimeError), match="(?i)size|shape|match"):
+        NeurIPTModel.from_pretrained(tmp_path)
+
+
+def test_new_head_weights_are_allowed_and_reported(tmp_path):
+    NeurIPTForPretraining(tiny_config()).save_pretrained(tmp_path)
+    _, info = NeurIPTForSequenceClassification.from_pretrained(tmp_path, num_labels=2, output_loading_info=True)
+    assert sorted(info["missing_keys"]) == ["classifier.bias", "classifier.weight"]
