@@ -36,15 +36,21 @@ class DemoArguments:
     pretrain_steps: Optional[int] = field(default=None, metadata={"help": "AAMP updates (default 400; quick 20)."})
     epochs: Optional[int] = field(default=None, metadata={"help": "Fine-tuning epochs (default 6; quick 1)."})
     model: str = field(default="neuript-tiny", metadata={"help": "Preset to pretrain and fine-tune."})
-    tasks: str = field(default=",".join(TASKS), metadata={"help": "Comma separated: face_vs_house,four_class."})
+    tasks: Optional[str] = field(default=None, metadata={"help": "Comma separated (default both; quick: face_vs_house)."})
+    splits: Optional[str] = field(
+        default=None, metadata={"help": "Comma separated split specs (default: loso and within for every subject; "
+                                        "quick: loso:s02,within:s01)."}
+    )
 
 
 def _sizes(args: DemoArguments) -> dict:
     quick = args.quick
     return {
+        "tasks": (args.tasks or ("face_vs_house" if quick else ",".join(TASKS))).split(","),
+        "splits": None if args.splits is None and not quick else (args.splits or "loso:s02,within:s01").split(","),
         "sites": SITES_QUICK if quick else SITES_19,
         "seeds": args.seeds or (1 if quick else 3),
-        "pretrain_steps": args.pretrain_steps or (20 if quick else 400),
+        "pretrain_steps": args.pretrain_steps or (10 if quick else 400),
         "epochs": args.epochs or (1 if quick else 6),
         "pretrain_window_seconds": 2.0 if quick else 4.0,
     }
@@ -248,13 +254,15 @@ def run_demo(args: DemoArguments) -> int:
     # 3-4. fine-tuning and baselines ---------------------------------------------------------------------------------
     dataset, extractor, manifest = load_prepared(labelled)
     subjects = sorted(set(dataset["subject"]))
-    splits = [(f"loso:{s}", "leave-one-subject-out") for s in subjects] + [(f"within:{s}", "within-subject") for s in subjects]
+    specs = sizes["splits"] or [f"loso:{s}" for s in subjects] + [f"within:{s}" for s in subjects]
+    kinds = {"loso": "leave-one-subject-out", "within": "within-subject"}
+    splits = [(spec, kinds[spec.split(":")[0]]) for spec in specs]
     microvolts = a_law_expand(np.stack(dataset.with_format("numpy")["input_values"]).astype(np.float64), extractor.alaw_A)
     erp = microvolts[..., ::2].reshape(len(microvolts), -1)  # the waveform at 32 Hz, as the offline-data survey did
     band = band_power_features(microvolts, extractor.sampling_rate)
 
     rows, histories, confusions, importance = [], {}, {}, None
-    tasks = [t for t in args.tasks.split(",") if t]
+    tasks = sizes["tasks"]
     jobs = [(t, s, k, seed) for t in tasks for s, k in splits for seed in range(sizes["seeds"])]
     for task, split, kind, seed in tqdm(jobs, desc="fine-tuning runs"):
         label_map, names = task_labels(manifest, task)
