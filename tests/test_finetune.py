@@ -17,16 +17,10 @@ from sklearn import metrics as skm
 from modeling_neuript import NeurIPTConfig, NeurIPTForPretraining, NeurIPTForSequenceClassification
 from modeling_neuript.eeg_metrics import EEGMetrics, load_eeg_metric
 from modeling_neuript.electrodes_neuript import LOBE_GROUP_NAMES, lobe_membership, resolve_channel_positions
+from helpers import tiny_config
 
 REPO = Path(__file__).resolve().parents[1]
 
-
-def tiny_config(**overrides) -> NeurIPTConfig:
-    config = NeurIPTConfig.from_json_file(REPO / "configuration" / "neuript-tiny.json")
-    for key, value in overrides.items():
-        setattr(config, key, value)
-    config.validate_neuript()
-    return config
 
 
 # ----------------------------------------------------------------------------------------------------------------------

@@ -19,17 +19,11 @@ from modeling_neuript import (
     NeurIPTModel,
 )
 from modeling_neuript.modeling_neuript import NeurIPTExperts, NeurIPTProgressiveMoE, count_parameters
+from helpers import tiny_config
 
 REPO = Path(__file__).resolve().parents[1]
 PRESETS = REPO / "configuration"
 
-
-def tiny_config(**overrides) -> NeurIPTConfig:
-    config = NeurIPTConfig.from_json_file(PRESETS / "neuript-tiny.json")
-    for key, value in overrides.items():
-        setattr(config, key, value)
-    config.validate_neuript()
-    return config
 
 
 def random_inputs(batch=2, channels=6, time=64, seed=0):

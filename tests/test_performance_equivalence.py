@@ -20,16 +20,10 @@ from modeling_neuript.modeling_neuript import (
     dropout_add,
     swiglu,
 )
+from helpers import tiny_config
 
 PRESETS = Path(__file__).resolve().parents[1] / "configuration"
 
-
-def tiny_config(**overrides) -> NeurIPTConfig:
-    config = NeurIPTConfig.from_json_file(PRESETS / "neuript-tiny.json")
-    for key, value in overrides.items():
-        setattr(config, key, value)
-    config.validate_neuript()
-    return config
 
 
 def randomise(module: torch.nn.Module, seed: int = 0) -> torch.nn.Module:

@@ -14,16 +14,10 @@ from hypothesis import strategies as st
 
 from modeling_neuript import NeurIPTConfig, NeurIPTForPretraining, NeurIPTModel
 from modeling_neuript.modeling_neuript import AmplitudeAwareMasking
+from helpers import tiny_config
 
 REPO = Path(__file__).resolve().parents[1]
 
-
-def tiny_config(**overrides) -> NeurIPTConfig:
-    config = NeurIPTConfig.from_json_file(REPO / "configuration" / "neuript-tiny.json")
-    for key, value in overrides.items():
-        setattr(config, key, value)
-    config.validate_neuript()
-    return config
 
 
 # ----------------------------------------------------------------------------------------------------------------------
