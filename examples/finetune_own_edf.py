@@ -9,9 +9,7 @@ several subjects, a time-ordered within-subject split otherwise. The fine-tuned 
 """
 
 import argparse
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import yaml

@@ -13,7 +13,6 @@ That is also why this loop shards batches itself instead of using a prepared Dat
 """
 
 import json
-import math
 import os
 import re
 import shutil

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
-from modeling_neuript import NeurIPTConfig, NeurIPTForPretraining, NeurIPTForSequenceClassification
+from modeling_neuript import NeurIPTForPretraining, NeurIPTForSequenceClassification
 from modeling_neuript.eeg_metrics import EEGMetrics, load_eeg_metric
 from modeling_neuript.electrodes_neuript import LOBE_GROUP_NAMES, lobe_membership, resolve_channel_positions
 from helpers import tiny_config

@@ -18,7 +18,7 @@ from modeling_neuript import (
     NeurIPTForSequenceClassification,
     NeurIPTModel,
 )
-from modeling_neuript.modeling_neuript import NeurIPTExperts, NeurIPTProgressiveMoE, count_parameters
+from modeling_neuript.modeling_neuript import NeurIPTProgressiveMoE, count_parameters
 from helpers import tiny_config
 
 REPO = Path(__file__).resolve().parents[1]

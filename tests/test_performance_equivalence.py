@@ -13,7 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from modeling_neuript import NeurIPTConfig, NeurIPTForSequenceClassification, NeurIPTModel
+from modeling_neuript import NeurIPTForSequenceClassification, NeurIPTModel
 from modeling_neuript.modeling_neuript import (
     NeurIPTProgressiveMoE,
     NeurIPTTwoStageLayer,

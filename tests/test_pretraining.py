@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modeling_neuript import NeurIPTConfig, NeurIPTForPretraining, NeurIPTModel
+from modeling_neuript import NeurIPTForPretraining, NeurIPTModel
 from modeling_neuript.modeling_neuript import AmplitudeAwareMasking
 from helpers import tiny_config
 
