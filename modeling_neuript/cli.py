@@ -23,7 +23,11 @@ COMMANDS = {
     "prepare": lambda: _lazy("prepare", "PrepareArguments", "run_prepare"),
     "pretrain": lambda: _lazy("pretrain", "PretrainArguments", "run_pretrain"),
     "finetune": lambda: _lazy("finetune", ("FinetuneArguments", "FinetuneTrainingArguments"), "run_finetune"),
+    "reproduce": lambda: _lazy("reproduce", "ReproduceArguments", "run_reproduce"),
 }
+
+# Commands whose first word after the command is a positional name, e.g. `neuript reproduce aamp_vs_random --quick`.
+POSITIONAL = {"reproduce": "--experiment"}
 
 
 def main(argv=None) -> int:
@@ -34,6 +38,8 @@ def main(argv=None) -> int:
     argument_classes, function = COMMANDS[argv[0]]()
     parser = HfArgumentParser(argument_classes, prog=f"neuript {argv[0]}")
     rest = argv[1:]
+    if argv[0] in POSITIONAL and rest and not rest[0].startswith("-") and not rest[0].endswith((".json", ".yaml", ".yml")):
+        rest = [POSITIONAL[argv[0]], rest[0], *rest[1:]]
     if len(rest) == 1 and rest[0].endswith((".json", ".yaml", ".yml")):
         loader = parser.parse_json_file if rest[0].endswith(".json") else parser.parse_yaml_file
         arguments = loader(rest[0])
