@@ -10,7 +10,15 @@ Exact resume: the data order and every random draw (masks, dropout, router noise
 (seed, micro-step, process) alone — the loop reseeds before each micro-batch and walks a per-epoch permutation by
 index — so a resumed run replays the uninterrupted run exactly (same losses on CPU) without restoring any RNG state.
 That is also why this loop shards batches itself instead of using a prepared DataLoader.
+
+`--streaming`: for corpora that do not fit on local disk cache or in memory, the prepared Arrow files are read as a
+`datasets` IterableDataset (`load_dataset("arrow", streaming=True)`), shuffled with a `shuffle_buffer`-window buffer
+whose order is a function of (seed, epoch), and split over processes with `split_dataset_by_node`. The checkpoint
+records (epoch, windows consumed) and `--resume` replays the stream to that point, so resuming stays exact (it re-reads
+the consumed part of the current epoch once; reading is cheap next to training).
 """
+
+import itertools
 
 import json
 import os
@@ -60,6 +68,11 @@ class PretrainArguments:
     mask_ratios: Optional[str] = field(default=None, metadata={"help": "Override, comma separated, e.g. '0.5'."})
     report_to: str = field(default="tensorboard", metadata={"help": "'tensorboard' or 'none'."})
     progress_bar: bool = field(default=True)
+    streaming: bool = field(
+        default=False,
+        metadata={"help": "Stream the prepared Arrow files (datasets IterableDataset) instead of memory-mapping them."},
+    )
+    shuffle_buffer: int = field(default=2000, metadata={"help": "Windows in the streaming shuffle buffer."})
 
 
 PRESETS = Path(__file__).resolve().parents[1] / "configuration"
@@ -106,6 +119,68 @@ def batch_indices(num_rows: int, batch_size: int, world: int, rank: int, seed: i
     return order[start : start + batch_size].tolist()
 
 
+class IndexedBatches:
+    """Micro-batches of a memory-mapped dataset: batch `micro_step` of process `rank` is a function of
+    (seed, micro_step, rank) alone (see `batch_indices`), so there is no position to save."""
+
+    def __init__(self, dataset, batch_size: int, world: int, rank: int, seed: int):
+        self.dataset = dataset.select_columns(["input_values", "channel_positions"]).with_format("numpy")
+        self.batch_size, self.world, self.rank, self.seed = batch_size, world, rank, seed
+
+    def rows(self, micro_step: int) -> list[dict]:
+        picked = self.dataset[batch_indices(len(self.dataset), self.batch_size, self.world, self.rank, self.seed, micro_step)]
+        return [dict(zip(picked, values)) for values in zip(*picked.values())]
+
+    def state_dict(self) -> Optional[dict]:
+        return None
+
+    def load_state_dict(self, state: Optional[dict]) -> None:
+        pass
+
+
+class StreamedBatches:
+    """Micro-batches read from a `datasets` IterableDataset: a seeded buffer shuffle per epoch, one share of the
+    stream per process, the ragged end of an epoch skipped. `state_dict()` = (epoch, windows consumed this epoch)."""
+
+    def __init__(self, data_files: list, batch_size: int, world: int, rank: int, seed: int, buffer_size: int):
+        from datasets import load_dataset
+        from datasets.distributed import split_dataset_by_node
+
+        stream = load_dataset("arrow", data_files=data_files, split="train", streaming=True)
+        stream = stream.select_columns(["input_values", "channel_positions"]).with_format("numpy")
+        stream = stream.shuffle(seed=seed, buffer_size=buffer_size)
+        self.stream = split_dataset_by_node(stream, rank=rank, world_size=world)
+        self.batch_size = batch_size
+        self.epoch, self.consumed = 0, 0
+        self._iterator = None
+
+    def _restart(self) -> None:
+        self.stream.set_epoch(self.epoch)
+        # Replaying the epoch up to the saved position (rather than restoring a shuffle buffer) keeps resume exact.
+        self._iterator = itertools.islice(iter(self.stream), self.consumed, None)
+
+    def rows(self, micro_step: int) -> list[dict]:
+        if self._iterator is None:
+            self._restart()
+        rows = list(itertools.islice(self._iterator, self.batch_size))
+        if len(rows) < self.batch_size:  # end of this epoch: the ragged tail is skipped
+            if self.consumed == 0:
+                raise ValueError(f"The stream holds {len(rows)} windows per process, fewer than one batch "
+                                 f"({self.batch_size}); lower --per_device_batch_size.")
+            self.epoch, self.consumed = self.epoch + 1, 0
+            self._restart()
+            return self.rows(micro_step)
+        self.consumed += self.batch_size
+        return rows
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch, "consumed": self.consumed}
+
+    def load_state_dict(self, state: Optional[dict]) -> None:
+        if state:
+            self.epoch, self.consumed, self._iterator = int(state["epoch"]), int(state["consumed"]), None
+
+
 def pretrain(args: PretrainArguments) -> dict:
     """Run (or resume) pretraining; returns a summary with the loss history."""
     from accelerate import Accelerator
@@ -113,7 +188,7 @@ def pretrain(args: PretrainArguments) -> dict:
     from tqdm.auto import tqdm
 
     from .modeling_neuript import AmplitudeAwareMasking, NeurIPTForPretraining
-    from .training_utils import WindowCollator, expert_load, load_prepared, save_checkpoint, warn_on_collapse
+    from .training_utils import WindowCollator, dataset_root, expert_load, load_prepared, save_checkpoint, warn_on_collapse
 
     output_dir = Path(args.output_dir)
     precision = args.mixed_precision
@@ -131,7 +206,12 @@ def pretrain(args: PretrainArguments) -> dict:
         # between two runs and a resumed run drifts from the uninterrupted one in the last bits.
         torch.use_deterministic_algorithms(True)
     dataset, extractor, _ = load_prepared(args.dataset)
-    dataset = dataset.select_columns(["input_values", "channel_positions"]).with_format("numpy")
+    world, rank = accelerator.num_processes, accelerator.process_index
+    if args.streaming:
+        files = sorted(str(p) for p in (dataset_root(args.dataset) / "data").glob("*.arrow"))
+        source = StreamedBatches(files, args.per_device_batch_size, world, rank, args.seed, args.shuffle_buffer)
+    else:
+        source = IndexedBatches(dataset, args.per_device_batch_size, world, rank, args.seed)
     collate = WindowCollator(extractor)
 
     ratios = None if args.mask_ratios is None else [float(r) for r in args.mask_ratios.split(",")]
@@ -171,11 +251,11 @@ def pretrain(args: PretrainArguments) -> dict:
             accelerator.load_state(str(found[-1]))
             progress = json.loads((found[-1] / "progress.json").read_text())
             step, history = progress["step"], progress["history"]
+            source.load_state_dict(progress.get("data_state", {}).get(str(rank)))
             accelerator.print(f"resumed from {found[-1]} at step {step}")
     if args.report_to != "none":
         accelerator.init_trackers("neuript-pretrain", config={k: v for k, v in asdict(args).items() if v is not None})
 
-    world, rank = accelerator.num_processes, accelerator.process_index
     accumulation = args.gradient_accumulation_steps
     bar = tqdm(total=args.max_steps, initial=step, desc="pretrain", disable=not (args.progress_bar and accelerator.is_main_process))
     tic = time.perf_counter()
@@ -186,8 +266,7 @@ def pretrain(args: PretrainArguments) -> dict:
         for micro in range(accumulation):
             micro_step = step * accumulation + micro
             torch.manual_seed(args.seed * 1_000_003 + micro_step * world + rank)
-            rows = dataset[batch_indices(len(dataset), args.per_device_batch_size, world, rank, args.seed, micro_step)]
-            batch = collate([dict(zip(rows, values)) for values in zip(*rows.values())])
+            batch = collate(source.rows(micro_step))
             batch = {k: v.to(accelerator.device) for k, v in batch.items()}
             with accelerator.accumulate(model):
                 out = model(**batch, output_router_logits=True)
@@ -223,7 +302,7 @@ def pretrain(args: PretrainArguments) -> dict:
                 accelerator.log(logs, step=step)
             tic = time.perf_counter()
         if step % args.save_steps == 0 or step == stop_at:
-            save_state(accelerator, model, extractor, output_dir, step, history, args)
+            save_state(accelerator, model, extractor, output_dir, step, history, args, source)
     bar.close()
     accelerator.wait_for_everyone()
     final = output_dir / "model"
@@ -236,7 +315,7 @@ def pretrain(args: PretrainArguments) -> dict:
     return {"history": history, "model": str(final)}
 
 
-def save_state(accelerator, model, extractor, output_dir: Path, step: int, history: list, args) -> None:
+def save_state(accelerator, model, extractor, output_dir: Path, step: int, history: list, args, source=None) -> None:
     """`accelerator.save_state` + progress + HF export into a temporary folder, fsynced, renamed into place; then
     only the newest `save_total_limit` checkpoints are kept."""
     from .training_utils import fsync_tree
@@ -249,8 +328,14 @@ def save_state(accelerator, model, extractor, output_dir: Path, step: int, histo
         folder.mkdir(parents=True, exist_ok=True)
     accelerator.wait_for_everyone()
     accelerator.save_state(str(tmp), safe_serialization=True)
+    # Every process's position in the data (None for the indexed source, whose position is the step itself).
+    from accelerate.utils import gather_object
+
+    data_state = gather_object([source.state_dict() if source is not None else None])
     if accelerator.is_main_process:
-        (tmp / "progress.json").write_text(json.dumps({"step": step, "history": history, "args": asdict(args)}) + "\n")
+        progress = {"step": step, "history": history, "args": asdict(args),
+                    "data_state": {str(r): s for r, s in enumerate(data_state)}}
+        (tmp / "progress.json").write_text(json.dumps(progress) + "\n")
         unwrapped = accelerator.unwrap_model(model)
         unwrapped.save_pretrained(tmp / "hf")
         extractor.save_pretrained(tmp / "hf")
