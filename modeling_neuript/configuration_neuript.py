@@ -55,7 +55,18 @@ class NeurIPTConfig(PretrainedConfig):
         position_encoding (`str`, *optional*, defaults to `"grid"`):
             `"grid"`: the paper's encoding — each electrode coordinate is quantised to `position_grid_size` steps and
             looked up in a sinusoidal table per axis. `"continuous"`: the same sinusoids evaluated at the exact
-            (scaled) coordinate, without quantisation.
+            (scaled) coordinate, without quantisation. `"learned"`: an ablation (paper Table 11), not the paper's model —
+            one learned vector per channel of `channel_vocabulary`, looked up by electrode position (see below), with
+            no notion of where channels sit relative to each other.
+        channel_vocabulary (`list[str]` or `dict[str, list[float]]`, *optional*):
+            With `position_encoding="learned"` only: the channels that own a learned embedding, as names the electrode
+            tables know (`"Fp1"`, `"B17"`, `"Fp1-F7"`) or as `{name: (x, y, z)}` in metres. A channel is identified by
+            its position (the feature extractor turns names into positions), so aliases such as T3/T7 are one entry
+            and an input channel matches an entry within 1 mm.
+        unknown_channel_embedding (`bool`, *optional*, defaults to `False`):
+            With `position_encoding="learned"`: `False` makes a channel outside `channel_vocabulary` a `ValueError`;
+            `True` gives every such channel one shared learned "unknown" vector (so a model pretrained on one montage
+            runs on another, but cannot tell its new channels apart by position).
         position_grid_size (`int`, *optional*, defaults to 50): steps of the position grid (the paper's 0..49).
         position_bounds (`list[float]`, *optional*, defaults to `[-0.15, 0.15]`):
             The fixed head frame, in metres, mapped onto the grid on every axis (MNE "head" coordinates: origin
@@ -137,6 +148,8 @@ class NeurIPTConfig(PretrainedConfig):
         layer_norm_eps=1e-5,
         initializer_range=0.02,
         position_encoding="grid",
+        channel_vocabulary=None,
+        unknown_channel_embedding=False,
         position_grid_size=50,
         position_bounds=(-0.15, 0.15),
         num_experts_per_layer=(0, 0, 2, 4, 4, 6),
@@ -178,6 +191,12 @@ class NeurIPTConfig(PretrainedConfig):
         self.layer_norm_eps = float(layer_norm_eps)
         self.initializer_range = float(initializer_range)
         self.position_encoding = position_encoding
+        if isinstance(channel_vocabulary, dict):
+            channel_vocabulary = {str(k): [float(x) for x in v] for k, v in channel_vocabulary.items()}
+        elif channel_vocabulary is not None:
+            channel_vocabulary = [str(name) for name in channel_vocabulary]
+        self.channel_vocabulary = channel_vocabulary
+        self.unknown_channel_embedding = bool(unknown_channel_embedding)
         self.position_grid_size = int(position_grid_size)
         self.position_bounds = [float(b) for b in position_bounds]
         self.num_experts_per_layer = [int(e) for e in num_experts_per_layer]
@@ -265,8 +284,28 @@ class NeurIPTConfig(PretrainedConfig):
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}.")
         if self.window_seconds <= 0:
             raise ValueError(f"window_seconds must be > 0, got {self.window_seconds}.")
-        if self.position_encoding not in ("grid", "continuous"):
-            raise ValueError(f"position_encoding must be 'grid' or 'continuous', got {self.position_encoding!r}.")
+        if self.position_encoding not in ("grid", "continuous", "learned"):
+            raise ValueError(
+                f"position_encoding must be 'grid', 'continuous' or 'learned', got {self.position_encoding!r}."
+            )
+        if self.position_encoding == "learned":
+            names = list(self.channel_vocabulary or [])
+            if not names:
+                raise ValueError(
+                    "position_encoding='learned' needs channel_vocabulary: the channel names (or {name: (x, y, z)}) "
+                    "that get a learned embedding, e.g. the pretraining montage."
+                )
+            upper = [name.upper() for name in names]
+            repeated = sorted({name for name in upper if upper.count(name) > 1})
+            if repeated:
+                raise ValueError(f"channel_vocabulary lists these channels more than once: {repeated}.")
+            if isinstance(self.channel_vocabulary, dict) and any(len(v) != 3 for v in self.channel_vocabulary.values()):
+                raise ValueError("channel_vocabulary as a dict must map every name to three numbers (x, y, z) in metres.")
+        elif self.channel_vocabulary is not None or self.unknown_channel_embedding:
+            raise ValueError(
+                "channel_vocabulary and unknown_channel_embedding only apply to position_encoding='learned' "
+                f"(got position_encoding={self.position_encoding!r}); drop them or set position_encoding='learned'."
+            )
         if len(self.position_bounds) != 2 or not self.position_bounds[0] < self.position_bounds[1]:
             raise ValueError(f"position_bounds must be [low, high] in metres with low < high, got {self.position_bounds}.")
         if self.mask_strategy not in ("amplitude", "random"):

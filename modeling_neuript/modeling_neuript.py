@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 import transformers
@@ -37,7 +38,7 @@ from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 from transformers.utils import ModelOutput, logging
 
 from .configuration_neuript import NeurIPTConfig
-from .electrodes_neuript import LOBE_GROUP_NAMES, lobe_membership
+from .electrodes_neuript import LOBE_GROUP_NAMES, lobe_membership, resolve_channel_positions
 
 
 if version.parse(transformers.__version__) < version.parse("5.1.0"):
@@ -125,6 +126,11 @@ class NeurIPTElectrodePositionEmbedding(nn.Module):
     `config.position_bounds` into `config.position_grid_size` steps (the paper's 0..49 grid); `"continuous"` evaluates
     the same sinusoids at the unrounded grid coordinate. A bipolar channel is passed at the midpoint of its electrodes
     (the feature extractor does that). No parameters: the encoding of a channel depends on its position only.
+
+    `"learned"` (the ablation of paper Table 11) replaces the sinusoids with `channel_embeddings`, one learned vector
+    per entry of `config.channel_vocabulary` (plus a shared "unknown" vector when `config.unknown_channel_embedding`).
+    An input channel takes the entry whose position is within `LEARNED_POSITION_TOLERANCE` of its own; the forward
+    signature stays the same, so the feature extractor, collator and heads need no channel ids.
     """
 
     def __init__(self, config: NeurIPTConfig):
@@ -133,14 +139,76 @@ class NeurIPTElectrodePositionEmbedding(nn.Module):
         self.low, self.high = config.position_bounds
         self.grid_size = config.position_grid_size
         self.continuous = config.position_encoding == "continuous"
+        self.learned = config.position_encoding == "learned"
+        if self.learned:
+            names, positions = vocabulary_positions(config.channel_vocabulary)
+            self.vocabulary = names
+            self.allow_unknown = config.unknown_channel_embedding
+            # A plain array, not a buffer: models built on the "meta" device (from_pretrained) would leave a
+            # non-persistent buffer uninitialised, and these positions follow from the config anyway.
+            self.vocabulary_positions = np.asarray(positions, dtype=np.float32)
+            rows = len(names) + int(self.allow_unknown)  # the unknown vector, if any, is the last row
+            self.channel_embeddings = nn.Parameter(torch.empty(rows, config.hidden_size))
 
-    def forward(self, channel_positions: torch.Tensor) -> torch.Tensor:
-        """`(batch, channels, 3)` metres → `(batch, channels, hidden_size)` float32."""
+    def channel_index(self, channel_positions: torch.Tensor, channel_mask: Optional[torch.Tensor] = None):
+        """`"learned"` only: the row of `channel_embeddings` of every channel, `(batch, channels)` long.
+
+        Raises:
+            `ValueError`: a real channel matches no vocabulary entry and `unknown_channel_embedding` is `False`.
+        """
+        vocabulary = torch.as_tensor(self.vocabulary_positions, device=channel_positions.device)
+        distance = torch.cdist(channel_positions.to(torch.float32), vocabulary[None].expand(len(channel_positions), -1, -1))
+        nearest, index = distance.min(dim=-1)  # (B, C)
+        known = nearest <= LEARNED_POSITION_TOLERANCE
+        if not self.allow_unknown and not torch.compiler.is_compiling():
+            real = torch.ones_like(known) if channel_mask is None else channel_mask.to(known.device).bool()
+            unknown = (~known & real).nonzero().tolist()
+            if unknown:
+                raise ValueError(
+                    f"{len(unknown)} channel(s) at (sample, channel) {unknown[:5]} are not in the learned channel "
+                    f"vocabulary ({len(self.vocabulary)} channels: {self.vocabulary[:8]}...): no vocabulary position "
+                    f"lies within {LEARNED_POSITION_TOLERANCE * 1000:.0f} mm. Drop those channels, or set "
+                    f"unknown_channel_embedding=True to give them a shared learned vector, or use "
+                    f"position_encoding='grid', which encodes any position."
+                )
+        return torch.where(known, index, torch.full_like(index, self.channel_embeddings.shape[0] - 1))
+
+    def forward(self, channel_positions: torch.Tensor, channel_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """`(batch, channels, 3)` metres (and an optional `(batch, channels)` mask of real channels) →
+        `(batch, channels, hidden_size)` float32."""
+        if self.learned:
+            return self.channel_embeddings[self.channel_index(channel_positions, channel_mask)].to(torch.float32)
         scaled = (channel_positions.to(torch.float32) - self.low) / (self.high - self.low) * (self.grid_size - 1)
         scaled = scaled.clamp(0, self.grid_size - 1)  # padded channels may sit anywhere; real ones are checked
         if not self.continuous:
             scaled = scaled.round()
         return torch.cat([sinusoidal_encoding(scaled[..., axis], dim) for axis, dim in enumerate(self.dims)], dim=-1)
+
+
+# An input channel takes a learned vocabulary entry when their positions are at most this far apart (metres). Entries
+# of one vocabulary must be more than twice as far apart, so the match is unique.
+LEARNED_POSITION_TOLERANCE = 1e-3
+
+
+def vocabulary_positions(channel_vocabulary) -> tuple[list[str], list[list[float]]]:
+    """Names and positions `(V, 3)` of a `config.channel_vocabulary` (names resolved through the electrode tables, or
+    a `{name: (x, y, z)}` dict taken as it is). Raises `ValueError` for unknown names or entries closer than 2 mm."""
+    if isinstance(channel_vocabulary, dict):
+        names = list(channel_vocabulary)
+        positions = [list(map(float, channel_vocabulary[name])) for name in names]
+    else:
+        names = list(channel_vocabulary)
+        positions = resolve_channel_positions(names)[0].tolist()
+    table = np.asarray(positions, dtype=np.float64).reshape(len(names), 3)  # numpy: models may be built on "meta"
+    distance = np.linalg.norm(table[:, None] - table[None], axis=-1) + np.eye(len(names))
+    close = np.argwhere(distance <= 2 * LEARNED_POSITION_TOLERANCE).tolist()
+    if close:
+        pairs = sorted({tuple(sorted((names[i], names[j]))) for i, j in close})
+        raise ValueError(
+            f"channel_vocabulary has channels at (nearly) the same position, which a position lookup cannot tell "
+            f"apart: {pairs[:5]}. Keep one name per electrode."
+        )
+    return names, positions
 
 
 # ======================================================================================================================
@@ -741,6 +809,10 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
             init.normal_(module.down_proj, std=std)
             init.zeros_(module.gate_up_proj_bias)
             init.zeros_(module.down_proj_bias)
+        elif isinstance(module, NeurIPTElectrodePositionEmbedding) and module.learned:
+            # Unit-variance-like scale: the RMS of a sinusoidal encoding entry is 1/sqrt(2), so learned and sinusoidal
+            # positions start equally loud next to the token embeddings (std 0.02 would start them ~35x quieter).
+            init.normal_(module.channel_embeddings, std=2**-0.5)
         elif isinstance(module, NeurIPTEmbeddings):
             # Kaiming-normal (the paper's init) for the point embedding: with fan-in `patch_size` the usual std of
             # 0.02 would drown the signal ~50× under the unit-amplitude sinusoidal encodings, and a classifier then
@@ -927,7 +999,9 @@ class NeurIPTModel(NeurIPTPreTrainedModel):
             patch = self.config.patch_size
             token_mask = time_mask.bool().view(batch, channels, time // patch, patch).any(dim=-1)
         hidden_states = self.embeddings(input_values, token_mask, mask_replacement)  # (B, C, L, D)
-        electrode_embeddings = self.electrode_embedding(channel_positions.to(hidden_states.device))
+        electrode_embeddings = self.electrode_embedding(
+            channel_positions.to(hidden_states.device), None if channel_mask is None else channel_mask.to(hidden_states.device)
+        )
 
         all_hidden_states = (hidden_states,) if output_hidden_states else None
         all_token_masks = (token_mask,) if token_mask is not None else None
@@ -1154,7 +1228,7 @@ class NeurIPTDecoder(nn.Module):
         batch, channels = first.shape[:2]
         time_index = torch.arange(num_tokens, device=first.device)
         queries = sinusoidal_encoding(time_index, self.hidden_size)[None, None] + self.electrode_embedding(
-            channel_positions
+            channel_positions, channel_mask
         )[:, :, None]
         hidden_states = queries.to(first.dtype).expand(batch, channels, num_tokens, self.hidden_size)
         _, channel_keys = attention_key_masks(channel_mask, None, (batch, channels, num_tokens))

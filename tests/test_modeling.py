@@ -63,7 +63,7 @@ def test_config_defaults_are_the_papers():
         ({"hidden_size": 100, "num_attention_heads": 8}, "must be divisible by num_attention_heads"),
         ({"merge_factors": [2, 4, 1, 2, 1, 2]}, "merge_factors[0] must be 1"),
         ({"routed_fraction": 0.0}, "routed_fraction must be in (0, 1]"),
-        ({"position_encoding": "learned"}, "position_encoding must be 'grid' or 'continuous'"),
+        ({"position_encoding": "rotary"}, "position_encoding must be 'grid', 'continuous' or 'learned'"),
         ({"mask_replace_probs": [0.5, 0.1, 0.1]}, "summing to 1"),
         ({"lobe_grouping": "lobes"}, "lobe_grouping must be one of"),
         ({"num_hidden_layers": 0}, "num_hidden_layers must be >= 1"),
