@@ -7,18 +7,30 @@ Splits are by subject or by time, never random across overlapping windows: `loso
 and trains on the others; `within:<subject>` (or `within` for every subject) trains on the first part of each
 subject's recording and tests on the last `test_fraction`. A time-ordered `validation_fraction` of the training
 windows drives early stopping and best-checkpoint selection on `metric_for_best_model` (balanced accuracy by default).
-The result folder holds `model/` (weights, config with label names, feature extractor), `metrics.json` and
-`split.json` (the exact window indices: a fixed split manifest).
+The result folder holds `model/` (weights, config with label names, feature extractor), `metrics.json`,
+`log_history.json` (every logged loss and metric) and `split.json` (the exact window indices: a fixed split
+manifest).
+
+Checkpoints (`checkpoint-<step>/`: model, feature extractor, optimizer, scheduler, RNG and trainer state) are written
+by `AtomicCheckpointTrainer` into a hidden staging folder, fsynced and renamed into place, so a crash never leaves a
+half-written `checkpoint-<step>` for `--resume_from_checkpoint` to pick up. `--resume_from_checkpoint last` resumes
+from the newest complete checkpoint in `output_dir`; on CPU the resumed run logs the same losses as an uninterrupted
+one (Trainer restores the optimizer, scheduler, RNG states and the position in the epoch's data order).
 """
 
 import json
+import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 import torch
-from transformers import TrainingArguments
+from transformers import Trainer, TrainingArguments
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint, rotate_checkpoints
+
+STAGING_PREFIX = ".staging-"  # Trainer only recognises `checkpoint-<step>` (anchored regex), never a staging folder
 
 
 @dataclass
@@ -119,8 +131,86 @@ def build_classifier(model: str, num_labels: int, id2label: dict, **overrides):
     return NeurIPTForSequenceClassification(config)
 
 
+class AtomicCheckpointTrainer(Trainer):
+    """`Trainer` whose checkpoints appear all at once: `checkpoint-<step>/` is written complete (model, feature
+    extractor, optimizer, scheduler, scaler, RNG and trainer state) into `.staging-checkpoint-<step>/checkpoint-<step>/`
+    in the same folder, every file and the folder fsynced, then renamed to its final name with `os.replace` (atomic on
+    one filesystem). A crash at any moment leaves either no `checkpoint-<step>` or a complete one, so
+    `get_last_checkpoint` / `resume_from_checkpoint=True` never pick up a half-written checkpoint; a staging folder
+    left by a crash is deleted by the next save.
+
+    Implementation: `Trainer._save_checkpoint` writes into `self._get_output_dir(trial)`; while it runs we point that
+    at the staging folder, then repair `best_model_checkpoint` (Trainer looks for the best checkpoint next to the one
+    being written), rewrite `trainer_state.json`, rename, and rotate old checkpoints in the real output folder.
+    """
+
+    _staging_dir: Optional[str] = None
+
+    def _get_output_dir(self, trial) -> str:
+        return self._staging_dir if self._staging_dir is not None else super()._get_output_dir(trial)
+
+    def _save_checkpoint(self, model, trial) -> None:
+        from transformers.trainer import TRAINER_STATE_NAME
+
+        from .training_utils import fsync_tree
+
+        run_dir = Path(super()._get_output_dir(trial))
+        name = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
+        staging = run_dir / f"{STAGING_PREFIX}{name}"
+        if self.args.should_save:
+            shutil.rmtree(staging, ignore_errors=True)  # left over from a crash during an earlier save
+            staging.mkdir(parents=True)
+        self.accelerator.wait_for_everyone()
+        self._staging_dir = str(staging)
+        try:
+            super()._save_checkpoint(model, trial)
+        finally:
+            self._staging_dir = None
+        self.accelerator.wait_for_everyone()
+        if not self.args.should_save:
+            return
+        best = self.state.best_global_step
+        if best and (best == self.state.global_step or (run_dir / f"{PREFIX_CHECKPOINT_DIR}-{best}").is_dir()):
+            self.state.best_model_checkpoint = str(run_dir / f"{PREFIX_CHECKPOINT_DIR}-{best}")
+            self.state.save_to_json(str(staging / name / TRAINER_STATE_NAME))
+        fsync_tree(staging)
+        target = run_dir / name
+        if target.exists():  # the same step saved again (e.g. after a resume): swap, never delete first
+            old = run_dir / f"{STAGING_PREFIX}old-{name}"
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(target, old)
+            os.replace(staging / name, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging / name, target)
+        shutil.rmtree(staging, ignore_errors=True)
+        directory = os.open(run_dir, os.O_RDONLY)  # make the rename itself durable
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+        rotate_checkpoints(output_dir=str(run_dir), save_total_limit=self.args.save_total_limit,
+                           best_model_checkpoint=self.state.best_model_checkpoint, use_mtime=True)
+
+
+def resolve_resume(resume_from_checkpoint, output_dir) -> Optional[str]:
+    """`resume_from_checkpoint` as Trainer takes it: `"last"`/`"true"` → the newest complete `checkpoint-<step>` in
+    `output_dir` (an error if there is none), a path → that path, None/`"false"` → None."""
+    if resume_from_checkpoint in (None, False) or str(resume_from_checkpoint).lower() in ("", "false", "none"):
+        return None
+    if resume_from_checkpoint is True or str(resume_from_checkpoint).lower() in ("last", "true"):
+        last = get_last_checkpoint(output_dir) if os.path.isdir(output_dir) else None
+        if last is None:
+            raise ValueError(f"resume_from_checkpoint={resume_from_checkpoint!r}, but {output_dir} holds no "
+                             f"complete {PREFIX_CHECKPOINT_DIR}-<step> folder to resume from.")
+        return last
+    if not os.path.isdir(resume_from_checkpoint):
+        raise ValueError(f"resume_from_checkpoint={resume_from_checkpoint!r} is not a checkpoint folder.")
+    return str(resume_from_checkpoint)
+
+
 def finetune(args: FinetuneArguments, training_args) -> dict:
-    from transformers import EarlyStoppingCallback, Trainer
+    from transformers import EarlyStoppingCallback
 
     from .eeg_metrics import EEGMetrics
     from .training_utils import WindowCollator, load_prepared, save_checkpoint
@@ -153,7 +243,7 @@ def finetune(args: FinetuneArguments, training_args) -> dict:
     metrics = EEGMetrics([m for m in args.metrics.split(",") if m])
     training_args.remove_unused_columns = False  # the collator reads the raw columns
     training_args.label_names = ["labels"]
-    trainer = Trainer(
+    trainer = AtomicCheckpointTrainer(
         model=model,
         args=training_args,
         train_dataset=columns.select(train),
@@ -163,7 +253,7 @@ def finetune(args: FinetuneArguments, training_args) -> dict:
         processing_class=extractor,
         callbacks=[EarlyStoppingCallback(args.early_stopping_patience)] if training_args.load_best_model_at_end else [],
     )
-    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    trainer.train(resume_from_checkpoint=resolve_resume(training_args.resume_from_checkpoint, training_args.output_dir))
     prediction = trainer.predict(columns.select(test), metric_key_prefix="test")
     logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
     results = {
@@ -175,6 +265,7 @@ def finetune(args: FinetuneArguments, training_args) -> dict:
     output = Path(training_args.output_dir)
     save_checkpoint(trainer.model, extractor, output / "model", evaluation=results)
     (output / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
+    (output / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=2) + "\n")
     results["test_logits"], results["test_labels"] = logits, prediction.label_ids
     results["log_history"] = trainer.state.log_history
     results["model_object"] = trainer.model
