@@ -200,6 +200,14 @@ def pretrain(args: PretrainArguments) -> dict:
         log_with=None if args.report_to == "none" else args.report_to,
         project_config=ProjectConfiguration(project_dir=str(output_dir), logging_dir=str(output_dir / "logs")),
     )
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if launched > accelerator.num_processes:
+        # e.g. an FSDP config launched on a machine without GPUs: Accelerate falls back to independent single-process
+        # runs, which would all write the same checkpoints.
+        raise ValueError(
+            f"{launched} processes were launched but Accelerate set up {accelerator.num_processes} "
+            f"({accelerator.distributed_type}); FSDP needs GPUs — on CPU use configuration/accelerate/cpu-ddp.yaml."
+        )
     deterministic = args.deterministic if args.deterministic is not None else accelerator.device.type == "cpu"
     if deterministic:
         # Some CPU backward kernels (scatter-adds) sum in thread order; without this, losses agree only to ~1e-7

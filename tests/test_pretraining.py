@@ -319,3 +319,20 @@ def test_prepare_in_parallel_writes_the_same_windows(prepared_face13, tmp_path):
     assert parallel["subject"] == serial["subject"]
     assert parallel["window_start_seconds"] == serial["window_start_seconds"]
     assert np.array_equal(np.asarray(parallel[:5]["input_values"]), np.asarray(serial[:5]["input_values"]))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="on a GPU machine the FSDP config really shards")
+def test_fsdp_config_on_a_cpu_machine_is_refused_with_the_fix(prepared_face13, tmp_path):
+    """Accelerate silently turns FSDP into independent single-process runs without GPUs (all writing the same
+    checkpoints); `neuript pretrain` refuses instead and names the CPU config to use."""
+    command = [
+        sys.executable, "-m", "accelerate.commands.launch", "--config_file",
+        str(REPO / "configuration" / "accelerate" / "fsdp.yaml"), "--num_processes", "2", "--mixed_precision", "no",
+        "--main_process_port", "29534", "-m", "modeling_neuript.cli", "pretrain", "--dataset", str(prepared_face13),
+        "--output_dir", str(tmp_path / "fsdp"), "--max_steps", "1", "--report_to", "none", "--model", "neuript-tiny",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                            env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode != 0
+    assert "FSDP needs GPUs" in result.stderr and "cpu-ddp.yaml" in result.stderr
+    assert not (tmp_path / "fsdp" / "checkpoints").exists()
