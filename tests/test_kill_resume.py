@@ -30,6 +30,18 @@ def run_to_end(command: list) -> str:
     return result.stdout + result.stderr
 
 
+def in_process(function, *args):
+    """Run a training function in this process on one thread (as the subprocesses run), restoring the global torch
+    settings it changes; saves a subprocess start (imports) per test."""
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(1)
+    try:
+        return function(*args)
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
+
+
 def run_and_kill(command: list, ready, timeout: float = 600) -> str:
     """Start `command`, SIGKILL it as soon as `ready(output_so_far)` is true; return the output. Fails if the run
     ends by itself first (the kill must interrupt training)."""
@@ -61,10 +73,14 @@ def run_and_kill(command: list, ready, timeout: float = 600) -> str:
 # ----------------------------------------------------------------------------------------------------------------------
 
 
+PRETRAIN = {"report_to": "none", "model": "neuript-tiny", "max_steps": 14, "save_steps": 4, "per_device_batch_size": 4,
+            "logging_steps": 1000}
+
+
 def pretrain_command(dataset, output_dir, *extra) -> list:
-    return neuript("pretrain", "--dataset", dataset, "--output_dir", output_dir, "--report_to", "none",
-                   "--model", "neuript-tiny", "--max_steps", 14, "--save_steps", 4, "--per_device_batch_size", 4,
-                   "--logging_steps", 1000, "--progress_bar", "true", *extra)
+    options = [item for key, value in PRETRAIN.items() for item in (f"--{key}", value)]
+    return neuript("pretrain", "--dataset", dataset, "--output_dir", output_dir, *options, "--progress_bar", "true",
+                   *extra)
 
 
 def pretrain_history(output_dir) -> list:
@@ -72,8 +88,11 @@ def pretrain_history(output_dir) -> list:
 
 
 def test_sigkilled_pretraining_resumes_to_the_uninterrupted_losses(face13_tiny_pretraining, tmp_path):
+    from modeling_neuript.pretrain import PretrainArguments, pretrain
+
     straight, killed = tmp_path / "straight", tmp_path / "killed"
-    run_to_end(pretrain_command(face13_tiny_pretraining, straight))
+    in_process(pretrain, PretrainArguments(dataset=str(face13_tiny_pretraining), output_dir=str(straight),
+                                           progress_bar=False, **PRETRAIN))
 
     def two_steps_past_the_first_checkpoint(output: str) -> bool:  # tqdm prints "pretrain: ... 6/14 [..."
         steps = [int(s) for s in re.findall(r"(\d+)/14 \[", output)]
@@ -115,8 +134,10 @@ def step_losses(log_history: list) -> list:
 
 
 def test_sigkilled_finetuning_resumes_to_the_uninterrupted_losses(face13_tiny_events, tmp_path):
+    from modeling_neuript.cli import main
+
     straight, killed = tmp_path / "straight", tmp_path / "killed"
-    run_to_end(finetune_command(face13_tiny_events, straight))
+    assert in_process(main, finetune_command(face13_tiny_events, straight)[3:]) == 0
 
     def two_steps_past_the_first_checkpoint(output: str) -> bool:  # PrinterCallback prints one dict per logged step
         return output.count("'loss'") >= 6 and (killed / "checkpoint-4").is_dir()
