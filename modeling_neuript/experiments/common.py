@@ -64,7 +64,8 @@ QUICK_MODEL = {"hidden_size": 16, "intermediate_size": 16, "num_attention_heads"
 
 SIZES = {
     "quick": {
-        "model": "neuript-tiny", "config_overrides": QUICK_MODEL, "sites": SITES_8, "pretrain_window_seconds": 1.0,
+        "model": "neuript-tiny", "config_overrides": QUICK_MODEL, "sites": ["Fz", "C3", "C4", "O1", "O2"],
+        "pretrain_window_seconds": 1.0,
         "pretrain_steps": 2, "pretrain_batch_size": 4, "pretrain_learning_rate": 2e-3,
         "finetune_epochs": 1, "finetune_batch_size": 32, "finetune_learning_rate": 1e-3,
         "max_windows_per_subject": 48, "embedding_batch_size": 64, "probe_C": 0.01,
@@ -218,6 +219,21 @@ def limit_per_subject(indices: np.ndarray, subjects: np.ndarray, limit: Optional
     return np.sort(np.concatenate(kept))
 
 
+def site_labels(positions: np.ndarray, names: Sequence[str], sites: Sequence[str]) -> list[str]:
+    """Readable labels for prepared channels: the recipe site each channel was chosen for (the nearest 10-05 site
+    among `sites` to its position), with the recording's own name when it differs, e.g. 'O1 (A15)'."""
+    import mne
+
+    template = mne.channels.make_standard_montage("standard_1005").get_positions()["ch_pos"]
+    lookup = {k.upper(): np.asarray(v) for k, v in template.items()}
+    known = [s for s in sites if s.upper() in lookup]
+    labels = []
+    for position, name in zip(np.asarray(positions), names):
+        site = min(known, key=lambda s: np.linalg.norm(lookup[s.upper()] - position)) if known else name
+        labels.append(site if site.upper() == str(name).upper() else f"{site} ({name})")
+    return labels
+
+
 def task_targets(events: Path, task: Optional[str]) -> tuple[np.ndarray, list]:
     """`(labels, names)`: the task label of every window (-1 where the task does not use the window)."""
     from ..finetune import task_labels
@@ -349,12 +365,12 @@ def linear_probe(train_x, train_y, test_x, test_y, seed: int = 0, C: float = 0.0
 
 def finetune(run_dir: Path, events: Path, model: str, recipe: dict, task: Optional[str], split: str, seed: int,
              train_fraction: float = 1.0, epochs: Optional[int] = None, config_overrides: Optional[dict] = None,
-             freeze_backbone: bool = False, lobe_grouping: Optional[str] = None) -> dict:
+             freeze_backbone: bool = False, lobe_grouping: Optional[str] = None, return_model: bool = False) -> dict:
     """`neuript finetune` (Trainer, early stopping on validation BAcc) of a checkpoint or preset on one split;
     returns `{balanced_accuracy, cohen_kappa, roc_auc, train_windows, test_windows}` on the test windows, after
     checking that the split used equals the fixed manifest. `config_overrides` apply to a preset (random init);
     with a checkpoint only `lobe_grouping` may change. Quick runs use `recipe['max_windows_per_subject']` through
-    `train_fraction` (not for the test set)."""
+    `train_fraction` (not for the test set). `return_model=True` adds the fine-tuned model (eval mode) as "model"."""
     import transformers
 
     from ..finetune import FinetuneArguments, FinetuneTrainingArguments
@@ -369,7 +385,7 @@ def finetune(run_dir: Path, events: Path, model: str, recipe: dict, task: Option
     run_dir = Path(run_dir)
     if recipe.get("max_windows_per_subject"):
         split_train = load_split(split, events)["train"]
-        train_fraction = min(train_fraction, recipe["max_windows_per_subject"] / max(1, len(split_train)))
+        train_fraction = train_fraction * min(1.0, recipe["max_windows_per_subject"] / max(1, len(split_train)))
     result = run(
         FinetuneArguments(dataset=str(events), task=task, split=split, model=str(model), train_fraction=train_fraction,
                           metrics=",".join(METRICS), early_stopping_patience=3, freeze_backbone=freeze_backbone,
@@ -385,8 +401,11 @@ def finetune(run_dir: Path, events: Path, model: str, recipe: dict, task: Option
         raise ValueError(f"The split {split} used by finetune differs from configuration/reproduce/splits/face13.json.")
     shutil.rmtree(run_dir, ignore_errors=True)  # checkpoints of every fine-tuning run would fill the disk
     test = result["test"]
-    return {**{m: float(test[f"test_{m}"]) for m in METRICS if f"test_{m}" in test},
-            "train_windows": result["sizes"]["train"], "test_windows": result["sizes"]["test"]}
+    out = {**{m: float(test[f"test_{m}"]) for m in METRICS if f"test_{m}" in test},
+           "train_windows": result["sizes"]["train"], "test_windows": result["sizes"]["test"]}
+    if return_model:
+        out["model"] = result["model_object"].eval()
+    return out
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -422,6 +441,13 @@ def markdown_table(table: list[dict], by: Sequence[str], metrics: Sequence[str] 
         cells += ["—" if entry[m] is None else f"{entry[m][0]:.3f} ± {entry[m][1]:.3f}" for m in metrics]
         lines.append("| " + " | ".join(cells + [str(entry["runs"])]) + " |")
     return "\n".join(lines)
+
+
+def model_description(recipe: dict) -> str:
+    """'`neuript-tiny` (hidden_size=16, ...)': the model a recipe trains, for report text."""
+    overrides = recipe.get("config_overrides") or {}
+    extra = " (" + ", ".join(f"{k}={v}" for k, v in overrides.items()) + ")" if overrides else ""
+    return f"`{recipe['model']}`{extra}"
 
 
 def environment() -> dict:
