@@ -174,3 +174,111 @@ def test_grid_models_are_unchanged_by_the_option():
     expected = torch.cat([sinusoidal_encoding(steps[..., a], d) for a, d in enumerate(electrode_axis_dims(48))], -1)
     torch.testing.assert_close(grid.electrode_embedding(positions), expected)
     torch.testing.assert_close(grid.electrode_embedding(positions, torch.tensor([[1, 1, 0]])), expected)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# neuript reproduce experts / pooling / positions
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def test_expert_arms_match_the_progressive_active_parameters():
+    from modeling_neuript.experiments import experts
+    from modeling_neuript.modeling_neuript import count_parameters
+    from modeling_neuript.pretrain import resolve_config
+
+    recipe = {"model": "neuript-tiny", "config_overrides": {}, "arms": ["progressive", "none", "uniform", "shrinking"]}
+    arms = experts.matched_arms(recipe)
+    assert [arms[n]["experts"] for n in recipe["arms"]] == [[0, 0, 2, 4, 4, 6], [0] * 6, [4] * 6, [6, 4, 4, 4, 0, 0]]
+    target = arms["progressive"]["active_parameters"]
+    for name, arm in arms.items():
+        # Recount independently from the overrides: the recorded numbers are the model's.
+        model = NeurIPTModel(resolve_config("neuript-tiny", **arm["overrides"]))
+        assert (count_parameters(model), count_parameters(model, active_only=True)) == (
+            arm["parameters"], arm["active_parameters"])
+        assert abs(arm["active_parameters"] - target) / target < 0.03, (name, arm)
+        assert all(v % 4 == 0 for k, v in arm["overrides"].items() if k.endswith("intermediate_size"))
+    assert arms["none"]["parameters"] == arms["none"]["active_parameters"]  # dense: every parameter is active
+    assert arms["uniform"]["parameters"] > arms["uniform"]["active_parameters"]  # 2 of 4 experts idle per token
+    assert arms["none"]["overrides"]["intermediate_size"] > 48  # the dense model is widened to match
+
+
+def test_pooling_arithmetic_equals_the_models_iilp_for_every_scheme(face13_raw):
+    from modeling_neuript import NeurIPTFeatureExtractor
+    from modeling_neuript.experiments.pooling import SCHEMES, pool
+
+    raw = face13_raw.copy().pick(["A1", "A15", "A28", "B7", "B26", "C7", "C21", "D7", "D19", "D28", "B11", "D31"])
+    raw.crop(0, 20)
+    features = NeurIPTFeatureExtractor(window_seconds=2.0)(raw, return_tensors="pt")
+    values, positions = features["input_values"][:3], features["channel_positions"][:3]
+    for _, scheme in SCHEMES:
+        torch.manual_seed(0)
+        model = NeurIPTForSequenceClassification(tiny_config(lobe_grouping=scheme, num_labels=2)).eval()
+        with torch.no_grad():
+            expected = model(values, positions).pooled_output
+            hidden = model.neuript(values, positions, output_hidden_states=True).hidden_states
+        means = torch.stack([h.mean(dim=2) for h in hidden], dim=1).numpy()  # all 7 representations are pooled
+        torch.testing.assert_close(torch.from_numpy(pool(means, positions.numpy(), scheme)), expected,
+                                   rtol=1e-5, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def quick_runs(tmp_path_factory, load_or_skip):
+    """The three experiments at the quick size, once, sharing a prepared-data cache."""
+    from modeling_neuript.datasets import load_face13
+    from modeling_neuript.reproduce import ReproduceArguments, run_experiment
+
+    load_or_skip(load_face13, "s01", preload=False)
+    cache, out = tmp_path_factory.mktemp("reproduce-b-cache"), tmp_path_factory.mktemp("reproduce-b-results")
+    runs = {}
+
+    def get(name):
+        if name not in runs:
+            args = ReproduceArguments(experiment=name, quick=True, seeds=[0], output_dir=str(out), cache_dir=str(cache))
+            runs[name] = (run_experiment(args), out)
+        return runs[name]
+
+    return get
+
+
+@pytest.mark.slow
+def test_quick_experts_run_trains_every_arm(quick_runs):
+    result, out = quick_runs("experts")
+    rows = result["rows"]
+    assert [r["method"] for r in rows] == ["progressive", "none", "uniform"]
+    assert len({r["active_parameters"] for r in rows}) > 1 or len(rows) == 1
+    active = [r["active_parameters"] for r in rows]
+    assert max(active) - min(active) <= 0.06 * active[0]  # hidden 16 at the quick size: widths step by 4
+    assert all(0.0 <= r["balanced_accuracy"] <= 1.0 and r["test_windows"] == 158 for r in rows)
+    assert (out / "experts.png").stat().st_size > 1000 and "| progressive |" in (out / "experts.md").read_text()
+
+
+@pytest.mark.slow
+def test_quick_pooling_run_probes_every_scheme_on_both_encoders(quick_runs):
+    result, out = quick_runs("pooling")
+    rows = result["rows"]
+    schemes = {"none", "hemisphere", "coronal", "sagittal", "functional"}
+    for encoder in ("random init", "AAMP-pretrained"):
+        assert {r["scheme"] for r in rows if r["encoder"] == encoder} == schemes
+    # Feature width = representations × groups × hidden (hidden 16 at the quick size, 7 representations).
+    groups = {"none": 1, "hemisphere": 2, "coronal": 5, "sagittal": 5, "functional": 5}
+    assert all(r["features"] == 7 * groups[r["scheme"]] * 16 for r in rows)
+    sizes = result["settings"]["group_sizes"]
+    sites = len(result["settings"]["sites"])
+    assert sum(sizes["hemisphere"].values()) >= sites and sizes["none"] == {"all": sites}
+    assert "IILP (functional lobes)" in (out / "pooling.md").read_text()
+
+
+@pytest.mark.slow
+def test_quick_positions_run_transfers_to_an_unseen_montage(quick_runs):
+    result, out = quick_runs("positions")
+    settings = result["settings"]
+    # One cap electrode per site and subject (a subject's bad electrode moves the pick: the union may be larger).
+    assert len(settings["montage_A"]) >= len(settings["sites"]) and len(settings["montage_B"]) >= len(settings["transfer_sites"])
+    assert not set(settings["montage_A"]) & set(settings["montage_B"])
+    assert set(settings["vocabulary"]) == set(settings["montage_A"])
+    rows = result["rows"]
+    probes = {(r["arm"], r["encoder"], r["montage"]) for r in rows if r["part"] == "cross-montage probe"}
+    assert len(probes) == 2 * 2 * 2
+    assert {r["arm"] for r in rows if r["part"] == "fine-tuned from scratch"} == {
+        "3-D sinusoidal (grid)", "learned per channel"}
+    assert "Montage B (never seen in pretraining)" in (out / "positions.md").read_text()
