@@ -24,6 +24,7 @@ from .modeling_neuript import (
     NeurIPTModel,
     NeurIPTPreTrainedModel,
 )
+from .pipeline_neuript import register_pipelines
 
 __version__ = "0.1.0"
 
@@ -38,6 +39,8 @@ NeurIPTModel.register_for_auto_class("AutoModel")
 NeurIPTForPretraining.register_for_auto_class("AutoModelForPreTraining")
 NeurIPTForSequenceClassification.register_for_auto_class("AutoModelForSequenceClassification")
 NeurIPTFeatureExtractor.register_for_auto_class("AutoFeatureExtractor")
+
+register_pipelines()  # pipeline("eeg-classification") and pipeline("eeg-feature-extraction") (pipeline_neuript.py)
 
 __all__ = [
     "NeurIPTConfig",

@@ -1,0 +1,169 @@
+"""The "eeg-classification" and "eeg-feature-extraction" pipelines on real EEG (EEGMMIDB S001R02, 64 channels,
+160 Hz, 61 s): file path, mne Raw and array inputs give the same windows, hops add windows without changing the
+others, results equal the model run by hand, and the feature pipeline gives exactly the classifier's IILP features."""
+
+import ast
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from small_checkpoint import LABELS, load_example, small_checkpoint
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def edf_path(load_or_skip):
+    from modeling_neuript.datasets import fetch_file, load_eegmmidb_s001r02
+
+    load_or_skip(load_eegmmidb_s001r02, preload=False)
+    return str(fetch_file("S001R02.edf"))
+
+
+@pytest.fixture(scope="module")
+def raw(edf_path):
+    import mne
+
+    return mne.io.read_raw(edf_path, preload=True, verbose="error")
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    return str(small_checkpoint(tmp_path_factory.mktemp("pipelines") / "checkpoint", window_seconds=2.0))
+
+
+@pytest.fixture(scope="module")
+def classify(checkpoint):
+    import modeling_neuript  # noqa: F401  (registers the pipelines)
+    from transformers import pipeline
+
+    return pipeline("eeg-classification", model=checkpoint)
+
+
+@pytest.fixture(scope="module")
+def file_windows(classify, edf_path):
+    return classify(edf_path)
+
+
+def test_both_tasks_are_registered_with_transformers():
+    import modeling_neuript  # noqa: F401
+    from transformers.pipelines import PIPELINE_REGISTRY
+
+    from modeling_neuript.pipeline_neuript import NeurIPTEEGClassificationPipeline, NeurIPTEEGFeatureExtractionPipeline
+
+    tasks = PIPELINE_REGISTRY.supported_tasks
+    assert tasks["eeg-classification"]["impl"] is NeurIPTEEGClassificationPipeline
+    assert tasks["eeg-feature-extraction"]["impl"] is NeurIPTEEGFeatureExtractionPipeline
+
+
+def test_classification_of_an_edf_file_gives_one_result_per_window_equal_to_the_model(file_windows, checkpoint, raw):
+    from transformers import AutoFeatureExtractor, AutoModelForSequenceClassification
+
+    assert len(file_windows) == 30  # 61 s in 2 s windows; the last second does not fill one
+    assert [w["start"] for w in file_windows] == [2.0 * i for i in range(30)]
+    assert all(w["end"] == w["start"] + 2.0 for w in file_windows)
+    for window in file_windows:
+        assert set(window["scores"]) == set(LABELS)
+        assert sum(window["scores"].values()) == pytest.approx(1.0, abs=1e-6)
+        assert window["label"] == max(window["scores"], key=window["scores"].get)
+        assert window["score"] == window["scores"][window["label"]]
+
+    extractor = AutoFeatureExtractor.from_pretrained(checkpoint)
+    model = AutoModelForSequenceClassification.from_pretrained(checkpoint).eval()
+    features = extractor(raw)
+    with torch.no_grad():
+        probabilities = model(**{k: features[k] for k in extractor.model_input_names}).logits.softmax(-1)
+    got = torch.tensor([[w["scores"][label] for label in LABELS] for w in file_windows])
+    torch.testing.assert_close(got, probabilities, atol=1e-6, rtol=0)
+    assert [w["artifact_amplitude"] for w in file_windows] == features["artifact_amplitude"].tolist()
+
+
+def test_raw_array_and_dict_inputs_give_the_same_windows(classify, raw):
+    part = raw.copy().crop(0, 20, include_tmax=False)  # 20 s: 10 windows
+    signal = part.get_data()  # volts, the extractor's default unit for arrays
+    from_raw = classify(part)
+    assert len(from_raw) == 10
+    assert classify(signal, channel_names=raw.ch_names, sampling_rate=160) == from_raw
+    assert classify({"signal": signal, "channel_names": raw.ch_names, "sampling_rate": 160}) == from_raw
+
+
+def test_a_hop_adds_overlapping_windows_and_leaves_the_others_unchanged(classify, raw):
+    signal = raw.get_data()[:, : 160 * 20]
+    plain = classify(signal, channel_names=raw.ch_names, sampling_rate=160)
+    hopped = classify(signal, channel_names=raw.ch_names, sampling_rate=160, hop_seconds=1.0)
+    assert [w["start"] for w in hopped] == [float(i) for i in range(19)]  # 2 s windows every 1 s over 20 s
+    assert hopped[::2] == plain  # the whole recording is filtered before windowing: same windows, same results
+
+
+def test_a_list_of_recordings_gives_a_list_of_results(classify, raw):
+    signal = raw.get_data()[:, : 160 * 10]  # 10 s
+    first, second = classify([signal, signal[:, : 160 * 6]], channel_names=raw.ch_names, sampling_rate=160)
+    assert [len(first), len(second)] == [5, 3]
+    assert first[:3] != second  # different lengths filter differently at the edges...
+    assert [w["start"] for w in second] == [0.0, 2.0, 4.0]  # ...but are windowed the same way
+
+
+def test_feature_extraction_pipeline_gives_the_classifier_features(checkpoint, raw):
+    from transformers import AutoFeatureExtractor, AutoModelForSequenceClassification, pipeline
+
+    embed = pipeline("eeg-feature-extraction", model=checkpoint)
+    signal = raw.get_data()[:, : 160 * 8]  # 8 s: 4 windows
+    inputs = dict(channel_names=raw.ch_names, sampling_rate=160)
+    windows = embed(signal, **inputs)
+    extractor = AutoFeatureExtractor.from_pretrained(checkpoint)
+    classifier = AutoModelForSequenceClassification.from_pretrained(checkpoint).eval()
+    features = extractor(signal, **inputs)
+    with torch.no_grad():
+        pooled = classifier(**{k: features[k] for k in extractor.model_input_names}).pooled_output
+    torch.testing.assert_close(torch.tensor(np.stack([w["embedding"] for w in windows])), pooled, atol=1e-5, rtol=1e-5)
+    config = classifier.config
+    assert windows[0]["embedding"].shape == (config.num_pooled_representations * 5 * config.hidden_size,)
+    mean = embed(signal, pooling="mean", **inputs)
+    full = embed(signal, pooling="none", **inputs)
+    assert mean[0]["embedding"].shape == (config.hidden_size,)
+    assert full[0]["embedding"].shape == (64, 128 // 8, config.hidden_size)  # channels, tokens after merges 4·2
+    np.testing.assert_allclose(full[0]["embedding"].mean(axis=(0, 1)), mean[0]["embedding"], atol=1e-5)
+    assert full[0]["channel_names"] == features["channel_names"][0]  # normalised names: Fc5. → FC5
+
+
+def test_bad_inputs_are_clear_errors(classify, raw):
+    signal = raw.get_data()[:, : 160 * 4]
+    with pytest.raises(ValueError, match="sampling_rate is required"):
+        classify(signal, channel_names=raw.ch_names)
+    with pytest.raises(ValueError, match="hop_seconds must be a positive"):
+        classify(signal, channel_names=raw.ch_names, sampling_rate=160, hop_seconds=0)
+    with pytest.raises(ValueError, match="No such file"):
+        classify("missing_recording.edf")
+    with pytest.raises(ValueError, match="Cannot classify a int"):
+        classify(3)
+    with pytest.raises(ValueError, match="does not take \\['top_k'\\]"):
+        classify(signal, channel_names=raw.ch_names, sampling_rate=160, top_k=1)
+    with pytest.raises(ValueError, match="too short"):
+        classify(signal[:, :100], channel_names=raw.ch_names, sampling_rate=160)
+
+
+def test_pipeline_example_classifies_an_edf_file(checkpoint, edf_path, file_windows):
+    windows = load_example("pipeline_classify_edf").main(["--model", checkpoint, "--file", edf_path])
+    assert windows == file_windows
+
+
+def test_pipeline_file_imports_nothing_beyond_the_bundle_rule():
+    """pipeline_neuript.py is copied into Hub repositories: at module level it may import only the standard library,
+    numpy, torch, transformers and its siblings (mne only inside a try/except ImportError)."""
+    tree = ast.parse((REPO / "modeling_neuript" / "pipeline_neuript.py").read_text())
+    guarded = {id(node) for handler in ast.walk(tree) if isinstance(handler, ast.Try)
+               for block in handler.body for node in ast.walk(block)}
+    allowed = set(sys.stdlib_module_names) | {"numpy", "torch", "transformers"}
+    for node in ast.walk(tree):
+        if id(node) in guarded:
+            continue
+        if isinstance(node, ast.Import):
+            roots = {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            roots = {node.module.split(".")[0]}
+        else:
+            continue
+        assert roots <= allowed, roots
