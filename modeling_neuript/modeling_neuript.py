@@ -809,6 +809,13 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
             init.normal_(module.down_proj, std=std)
             init.zeros_(module.gate_up_proj_bias)
             init.zeros_(module.down_proj_bias)
+        elif isinstance(module, AmplitudeAwareMasking):
+            # Non-persistent buffers that follow from the config: loading builds the model on the "meta" device and
+            # would otherwise leave them uninitialised (garbage mask ratios after from_pretrained).
+            init.copy_(module.mask_ratios, torch.tensor(self.config.mask_ratios, dtype=torch.float32))
+            init.copy_(
+                module.replace_cumprobs, torch.tensor(self.config.mask_replace_probs, dtype=torch.float32).cumsum(0)
+            )
         elif isinstance(module, NeurIPTElectrodePositionEmbedding) and module.learned:
             # Unit-variance-like scale: the RMS of a sinusoidal encoding entry is 1/sqrt(2), so learned and sinusoidal
             # positions start equally loud next to the token embeddings (std 0.02 would start them ~35x quieter).

@@ -282,3 +282,17 @@ def test_quick_positions_run_transfers_to_an_unseen_montage(quick_runs):
     assert {r["arm"] for r in rows if r["part"] == "fine-tuned from scratch"} == {
         "3-D sinusoidal (grid)", "learned per channel"}
     assert "Montage B (never seen in pretraining)" in (out / "positions.md").read_text()
+
+
+def test_pretraining_model_reloads_with_its_mask_ratios(tmp_path):
+    # Config-derived non-persistent buffers must survive from_pretrained (built on the "meta" device): the same
+    # generator then draws the same masks as the model that was saved.
+    config = tiny_config(mask_ratios=[0.25, 0.5], mask_replace_probs=[0.6, 0.3, 0.1])
+    model = NeurIPTForPretraining(config)
+    model.save_pretrained(tmp_path)
+    loaded = NeurIPTForPretraining.from_pretrained(tmp_path)
+    torch.testing.assert_close(loaded.masking.mask_ratios, torch.tensor([0.25, 0.5]))
+    torch.testing.assert_close(loaded.masking.replace_cumprobs, torch.tensor([0.6, 0.9, 1.0]))
+    values = torch.randn(3, 4, 64)
+    drawn = [m.masking(values, torch.Generator().manual_seed(7)) for m in (model, loaded)]
+    assert torch.equal(drawn[0][0], drawn[1][0]) and torch.equal(drawn[0][1], drawn[1][1])
