@@ -104,6 +104,30 @@ def positions_from_chs_info(chs_info: Sequence[dict]) -> np.ndarray:
     return positions
 
 
+def _load_classifier(model: str, n_outputs: int) -> NeurIPTForSequenceClassification:
+    """A classifier with `n_outputs` classes from a preset (random init) or a checkpoint folder (its encoder, and its
+    head when the checkpoint is a classifier with `n_outputs` labels; otherwise a new head)."""
+    from pathlib import Path
+
+    from .finetune import build_classifier
+
+    names = {i: f"class_{i}" for i in range(n_outputs)}
+    if (Path(model) / "config.json").exists():
+        from .configuration_neuript import NeurIPTConfig
+
+        saved = NeurIPTConfig.from_pretrained(model)
+        if saved.num_labels != n_outputs:  # load with the saved head size, then put a new head of the right size
+            classifier = build_classifier(model, saved.num_labels, dict(saved.id2label))
+            features = classifier.pooling.num_representations * classifier.pooling.num_groups * saved.hidden_size
+            classifier.classifier = nn.Linear(features, n_outputs)
+            classifier.config.num_labels = n_outputs
+            classifier.config.id2label, classifier.config.label2id = names, {v: k for k, v in names.items()}
+            classifier.num_labels = n_outputs
+            return classifier
+        return build_classifier(model, n_outputs, dict(saved.id2label))
+    return build_classifier(model, n_outputs, names)
+
+
 class NeurIPTBraindecode(EEGModuleMixin, nn.Module):
     """
     A NeurIPT classifier (encoder → IILP pooling → `final_layer`) with braindecode's model interface.
@@ -162,9 +186,7 @@ class NeurIPTBraindecode(EEGModuleMixin, nn.Module):
         else:
             if n_outputs is None:
                 raise ValueError("n_outputs is required when `neuript` is a preset or checkpoint path.")
-            from .finetune import build_classifier
-
-            classifier = build_classifier(str(neuript), n_outputs, {i: f"class_{i}" for i in range(n_outputs)})
+            classifier = _load_classifier(str(neuript), n_outputs)
         super().__init__(
             n_outputs=n_outputs, n_chans=n_chans, chs_info=chs_info, n_times=n_times,
             input_window_seconds=input_window_seconds, sfreq=sfreq,

@@ -197,3 +197,18 @@ def test_linear_probe_pipeline_on_face13(face_house, classifier):
     assert 0.0 <= balanced_accuracy_score(y[cut:], predicted) <= 1.0
     scores = cross_val_score(probe, X[:96], y[:96], cv=2, scoring="balanced_accuracy")  # clones the pipeline per fold
     assert scores.shape == (2,) and np.all((0 <= scores) & (scores <= 1))
+
+
+def test_adapter_from_a_checkpoint_folder(face_house, classifier, tmp_path):
+    from modeling_neuript.braindecode_neuript import NeurIPTBraindecode
+
+    classifier.save_pretrained(tmp_path)
+    module = NeurIPTBraindecode.from_neuript(tmp_path, chs_info=face_house["chs_info"], n_times=64).eval()
+    assert module.n_outputs == 2
+    X = torch.as_tensor(face_house["input_values"][:4])
+    module.input_units = "companded"
+    with torch.no_grad():
+        expected = classifier(X, torch.as_tensor(face_house["channel_positions"])).logits
+        torch.testing.assert_close(module(X), expected, rtol=1e-5, atol=1e-6)
+    fresh_head = NeurIPTBraindecode.from_neuript(tmp_path, chs_info=face_house["chs_info"], n_times=64, n_outputs=3)
+    assert fresh_head.n_outputs == 3 and fresh_head.final_layer.out_features == 3
