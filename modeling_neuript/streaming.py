@@ -35,6 +35,10 @@ What is equal to what (tested in tests/test_streaming.py, any chunking, hypothes
     With the high-pass on (`l_freq` set), the DC gain is 0 and a constant offset has no effect on either path.
   For a sinusoid at `f` in the pass band, the online/offline complex amplitude ratio is
   `H(f) · exp(-2πi f · resampler_delay / 64) / |H(f)|²` (tested at 1 Hz and 10 Hz to 1e-3).
+
+Latency of an online prediction = the compute time of a `push` (benchmarks/bench_streaming.py) + the signal path's
+delay, `NeurIPTStreamProcessor.group_delay_seconds(f)`: at 256 Hz input ≈ 0.24 s at 1 Hz, 0.20 s at 10 Hz (a 10 Hz
+burst is tested to arrive that late, to 3 ms), most of it the resampler's 172 ms.
 """
 
 from collections.abc import Sequence
@@ -261,6 +265,22 @@ class NeurIPTStreamProcessor:
             output.logits = logits.numpy()
             output.probabilities = torch.softmax(logits.float(), -1).numpy()
         return output
+
+    def group_delay_seconds(self, frequencies) -> np.ndarray:
+        """How far behind the input each frequency comes out, in seconds: the causal filter chain's group delay at
+        `frequencies` (Hz) plus the resampler's `resampler_delay / 64`. At 256 Hz input with the default contract:
+        ≈ 0.24 s at 1 Hz, 0.20 s at 10 Hz, 0.21 s at 20 Hz (filters 68 / 28 / 34 ms + resampler 172 ms)."""
+        import scipy.signal
+
+        frequencies = np.atleast_1d(np.asarray(frequencies, dtype=np.float64))
+        resampler = self.resampler_delay / self.extractor.sampling_rate
+        if not len(self.sos):
+            return np.full(frequencies.shape, resampler)
+        step = 1e-3  # Hz: the phase's central difference
+        _, above = scipy.signal.sosfreqz(self.sos, worN=frequencies + step, fs=self.sampling_rate)
+        _, below = scipy.signal.sosfreqz(self.sos, worN=frequencies - step, fs=self.sampling_rate)
+        phase_step = np.angle(above / below)  # the phase change over 2·step Hz, free of wrapping
+        return -phase_step / (2 * np.pi * 2 * step) + resampler
 
     def reset(self):
         """Forget the stream (filter state, resampler history, ring buffer): the next chunk starts a new one."""

@@ -124,3 +124,18 @@ def test_stream_input_errors():
     with pytest.raises(ValueError, match="each electrode once"):
         NeurIPTStreamProcessor(extractor, ["C3", "c3"], 256)
     assert stream.push(np.zeros((2, 0))) == []
+
+
+def test_group_delay_is_how_late_a_burst_arrives():
+    """A narrow-band 10 Hz burst leaves the stream `group_delay_seconds(10)` after it entered (filters + resampler)."""
+    rate = 160
+    t = np.arange(30 * rate) / rate
+    burst = 20 * np.exp(-0.5 * ((t - 15) / 1.0) ** 2) * np.sin(2 * np.pi * 10 * t)
+    extractor = NeurIPTFeatureExtractor()
+    stream = NeurIPTStreamProcessor(extractor, ["Cz"], rate, units="uV", line_freq=60)
+    online = causal_reference(burst[None], extractor, ["Cz"], rate, units="uV", line_freq=60)["continuous"][0]
+    energy = np.abs(scipy.signal.hilbert(online)) ** 2
+    arrival = (energy * np.arange(len(online)) / 64).sum() / energy.sum()  # centre of the output envelope
+    delay = float(stream.group_delay_seconds(10.0)[0])
+    assert 0.19 < delay < 0.21  # 28 ms of filters + 11 samples (172 ms) of resampler
+    assert abs((arrival - 15.0) - delay) < 0.003
