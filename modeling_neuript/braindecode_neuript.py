@@ -32,6 +32,8 @@ imported, `import_braindecode` puts a stand-in module in `sys.modules["torchaudi
 `ImportError` when used; the braindecode parts used here (EEGModuleMixin, EEGClassifier) never use torchaudio.
 """
 
+import copy
+import importlib
 import math
 import sys
 import types
@@ -45,7 +47,7 @@ from torch import nn
 def import_braindecode():
     """`import braindecode` (returns the module), with a torchaudio stand-in when torchaudio cannot be imported."""
     try:
-        import torchaudio  # noqa: F401
+        importlib.import_module("torchaudio")
     except Exception:  # missing, or built for another torch
         for name in [m for m in sys.modules if m == "torchaudio" or m.startswith("torchaudio.")]:
             del sys.modules[name]
@@ -199,7 +201,7 @@ class NeurIPTBraindecode(EEGModuleMixin, nn.Module):
             )
         if self.n_times % config.patch_size:
             raise ValueError(f"n_times={self.n_times} must be a multiple of patch_size={config.patch_size}.")
-        self.config = config
+        self.config = copy.deepcopy(config)  # reset_head edits it; the caller's classifier keeps its own
         self.input_units = input_units
         self.alaw_A = alaw_A
         self.neuript = classifier.neuript
@@ -271,8 +273,6 @@ class NeurIPTBraindecode(EEGModuleMixin, nn.Module):
     def to_neuript(self) -> NeurIPTForSequenceClassification:
         """A `NeurIPTForSequenceClassification` holding this module's current weights (copied), ready for
         `save_pretrained` and the Auto classes."""
-        import copy
-
         config = copy.deepcopy(self.config)
         config.num_labels = self.n_outputs
         if len(config.id2label) != self.n_outputs:

@@ -83,8 +83,9 @@ class NeurIPTEmbedder(TransformerMixin, BaseEstimator):
             if (Path(model) / "model.safetensors").exists():
                 encoder = NeurIPTModel.from_pretrained(model)
             else:
-                torch.manual_seed(self.random_state)
-                encoder = NeurIPTModel(resolve_config(model))
+                with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
+                    torch.manual_seed(self.random_state)
+                    encoder = NeurIPTModel(resolve_config(model))
         else:
             raise ValueError(
                 f"model must be a checkpoint folder, a preset name or a NeurIPT model, got {type(model).__name__}."
