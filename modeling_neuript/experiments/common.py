@@ -42,6 +42,7 @@ SSL) unless a recipe sets `pretrain_subjects`.
 """
 
 import copy
+import fcntl
 import hashlib
 import json
 import os
@@ -285,16 +286,21 @@ def pretrain(cache: Path, dataset: Path, recipe: dict, seed: int, steps: Optiona
     final = folder / "model"
     if (final / "model.safetensors").exists():
         return final
-    shutil.rmtree(folder, ignore_errors=True)  # an interrupted run: start over (runs are short)
-    folder.mkdir(parents=True)
-    (folder / "settings.json").write_text(json.dumps(settings, indent=2, default=str) + "\n")
-    run(PretrainArguments(
-        dataset=str(dataset), output_dir=str(folder), model=config_file(cache, recipe["model"], overrides),
-        max_steps=steps, per_device_batch_size=recipe["pretrain_batch_size"],
-        learning_rate=recipe["pretrain_learning_rate"], save_steps=steps, save_total_limit=1,
-        logging_steps=max(1, steps // 10), seed=1000 + seed, report_to="none", progress_bar=False,
-    ))
-    shutil.rmtree(folder / "checkpoints", ignore_errors=True)  # the export in model/ is all the kit reuses
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f"{folder.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # experiments running side by side share checkpoints: one trains, others wait
+        if (final / "model.safetensors").exists():
+            return final
+        shutil.rmtree(folder, ignore_errors=True)  # an interrupted run: start over (runs are short)
+        folder.mkdir(parents=True)
+        (folder / "settings.json").write_text(json.dumps(settings, indent=2, default=str) + "\n")
+        run(PretrainArguments(
+            dataset=str(dataset), output_dir=str(folder), model=config_file(cache, recipe["model"], overrides),
+            max_steps=steps, per_device_batch_size=recipe["pretrain_batch_size"],
+            learning_rate=recipe["pretrain_learning_rate"], save_steps=steps, save_total_limit=1,
+            logging_steps=max(1, steps // 10), seed=1000 + seed, report_to="none", progress_bar=False,
+        ))
+        shutil.rmtree(folder / "checkpoints", ignore_errors=True)  # the export in model/ is all the kit reuses
     return final
 
 
