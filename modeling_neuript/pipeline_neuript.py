@@ -76,6 +76,14 @@ class _NeurIPTEEGPipeline(Pipeline):
 
     _postprocess_names: tuple = ()
 
+    def get_iterator(self, inputs, num_workers, batch_size, *args, **kwargs):
+        if batch_size is not None and batch_size > 1:
+            raise ValueError(
+                f"batch_size={batch_size} would batch whole recordings, which this pipeline does not do: the windows "
+                "of each recording are already batched (window_batch_size=, default 64). Leave batch_size at 1."
+            )
+        return super().get_iterator(inputs, num_workers, batch_size, *args, **kwargs)
+
     def _postprocess_parameters(self, kwargs: dict) -> dict:
         return {key: kwargs.pop(key) for key in self._postprocess_names if key in kwargs}
 

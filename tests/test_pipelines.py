@@ -141,6 +141,8 @@ def test_bad_inputs_are_clear_errors(classify, raw):
         classify(3)
     with pytest.raises(ValueError, match="does not take \\['top_k'\\]"):
         classify(signal, channel_names=raw.ch_names, sampling_rate=160, top_k=1)
+    with pytest.raises(ValueError, match="window_batch_size"):
+        classify([signal, signal], channel_names=raw.ch_names, sampling_rate=160, batch_size=2)
     with pytest.raises(ValueError, match="too short"):
         classify(signal[:, :100], channel_names=raw.ch_names, sampling_rate=160)
 
