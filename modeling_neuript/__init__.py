@@ -24,7 +24,6 @@ from .modeling_neuript import (
     NeurIPTModel,
     NeurIPTPreTrainedModel,
 )
-from .pipeline_neuript import register_pipelines
 
 __version__ = "0.1.0"
 
@@ -40,7 +39,17 @@ NeurIPTForPretraining.register_for_auto_class("AutoModelForPreTraining")
 NeurIPTForSequenceClassification.register_for_auto_class("AutoModelForSequenceClassification")
 NeurIPTFeatureExtractor.register_for_auto_class("AutoFeatureExtractor")
 
-register_pipelines()  # pipeline("eeg-classification") and pipeline("eeg-feature-extraction") (pipeline_neuript.py)
+# pipeline("eeg-classification") and pipeline("eeg-feature-extraction") (pipeline_neuript.py). transformers.pipelines
+# imports torchaudio whenever it is installed; one built for another torch fails with OSError, and must not take the
+# model down with it.
+try:
+    from .pipeline_neuript import register_pipelines
+except (ImportError, OSError) as error:
+    import warnings
+
+    warnings.warn(f"NeurIPT pipelines not registered: importing transformers.pipelines failed ({error}).", stacklevel=2)
+else:
+    register_pipelines()
 
 __all__ = [
     "NeurIPTConfig",

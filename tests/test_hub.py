@@ -195,3 +195,21 @@ def test_save_for_hub_needs_the_feature_extractor(tmp_path):
     with pytest.raises(ValueError, match="feature extractor"):
         save_for_hub(small_classifier(), None, tmp_path / "repo")
     assert not (tmp_path / "repo").exists()
+
+
+def test_an_encoder_is_published_for_feature_extraction(tmp_path):
+    from huggingface_hub import ModelCard
+
+    from modeling_neuript import NeurIPTFeatureExtractor, NeurIPTModel
+    from modeling_neuript.hub import save_for_hub
+    from small_checkpoint import small_classifier
+
+    folder = save_for_hub(NeurIPTModel(small_classifier().config), NeurIPTFeatureExtractor(), tmp_path / "repo",
+                          base_model="my-lab/neuript-base", tags=["sleep"])
+    config = json.loads((folder / "config.json").read_text())
+    assert list(config["custom_pipelines"]) == ["eeg-feature-extraction"]  # one task: pipeline(model=repo) infers it
+    card = ModelCard.load(folder / "README.md")
+    assert card.data.pipeline_tag == "feature-extraction" and card.data.base_model == "my-lab/neuript-base"
+    assert "sleep" in card.data.tags and "eeg-classification" not in card.data.tags
+    assert "No evaluation was recorded" in card.text and "metrics.json" not in {p.name for p in folder.iterdir()}
+    assert 'pipeline("eeg-feature-extraction"' in card.text

@@ -169,3 +169,33 @@ def test_pipeline_file_imports_nothing_beyond_the_bundle_rule():
         else:
             continue
         assert roots <= allowed, roots
+
+
+def test_function_to_apply_gives_sigmoid_or_raw_scores(classify, raw):
+    signal = raw.get_data()[:, : 160 * 4]  # 2 windows
+    inputs = dict(channel_names=raw.ch_names, sampling_rate=160)
+    logits = torch.tensor([[w["scores"][label] for label in LABELS]
+                           for w in classify(signal, function_to_apply="none", **inputs)])
+    softmax = [[w["scores"][label] for label in LABELS] for w in classify(signal, **inputs)]
+    sigmoid = [[w["scores"][label] for label in LABELS] for w in classify(signal, function_to_apply="sigmoid", **inputs)]
+    torch.testing.assert_close(torch.tensor(softmax), logits.softmax(-1), atol=1e-6, rtol=0)
+    torch.testing.assert_close(torch.tensor(sigmoid), logits.sigmoid(), atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match="function_to_apply"):
+        classify(signal, function_to_apply="relu", **inputs)
+
+
+def test_the_model_still_imports_when_transformers_pipelines_cannot(tmp_path):
+    """transformers.pipelines imports torchaudio when it is installed, and a torchaudio built for another torch raises
+    OSError there; the package then warns and works without its pipelines."""
+    import os
+    import subprocess
+
+    script = ("import sys, warnings; sys.modules['transformers.pipelines'] = None\n"
+              "with warnings.catch_warnings(record=True) as caught:\n"
+              "    warnings.simplefilter('always')\n"
+              "    from modeling_neuript import NeurIPTModel\n"
+              "print([str(w.message) for w in caught if 'pipelines not registered' in str(w.message)])\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "NeurIPT pipelines not registered: importing transformers.pipelines failed" in result.stdout
