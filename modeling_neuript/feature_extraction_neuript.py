@@ -197,7 +197,13 @@ def _is_array_like(obj: Any) -> bool:
 
 def _to_numpy(values: Any, what: str) -> np.ndarray:
     if isinstance(values, torch.Tensor):
-        values = values.detach().cpu().numpy()
+        values = values.detach().cpu()
+        # numpy has no bfloat16; complex stays complex so that it is refused below
+        values = (values if values.is_complex() else values.double()).numpy()
+    if np.iscomplexobj(values):
+        raise ValueError(
+            f"{what} is complex; EEG is real-valued. Pass the real signal (e.g. `signal.real`), not a spectrum."
+        )
     try:
         array = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as error:
@@ -813,10 +819,10 @@ class NeurIPTFeatureExtractor(FeatureExtractionMixin):
                 "crop the affected time, before extraction."
             )
         minimum = self.window_seconds
-        if samples / rate < minimum:
+        if samples / rate < minimum or samples < 2:  # resampling extends the ends along a line: 2 points at least
             raise ValueError(
                 f"The recording is too short: {samples} samples at {rate:g} Hz = {samples / rate:.3f} s, but one window "
-                f"needs {minimum:g} s (at least {math.ceil(minimum * rate)} samples at {rate:g} Hz)."
+                f"needs {minimum:g} s (at least {max(2, math.ceil(minimum * rate))} samples at {rate:g} Hz)."
             )
 
     def _rereference(self, signal: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:

@@ -1000,6 +1000,10 @@ class NeurIPTModel(NeurIPTPreTrainedModel):
         output_router_logits = bool(output_router_logits)
         channel_positions, channel_mask = self.validate_inputs(input_values, channel_positions, channel_mask, time_mask)
         batch, channels, time = input_values.shape
+        if channel_mask is not None:  # padding may hold anything (NaN, inf): never let it reach a real channel
+            padded = ~channel_mask.to(input_values.device)
+            input_values = input_values.masked_fill(padded[..., None], 0)
+            channel_positions = channel_positions.to(input_values.device).masked_fill(padded[..., None], 0)
 
         token_mask = None
         if time_mask is not None:
@@ -1294,6 +1298,11 @@ class NeurIPTForPretraining(NeurIPTPreTrainedModel):
         if time_mask is None:
             if not isinstance(input_values, torch.Tensor) or input_values.dim() != 3:
                 self.neuript.validate_inputs(input_values, channel_positions, channel_mask, None)
+            if input_values.shape[-1] < 2:
+                raise ValueError(
+                    f"AAMP masks part of every channel's time axis and scores it against the rest, so it needs at "
+                    f"least 2 time points per window, got {input_values.shape[-1]}."
+                )
             time_mask, drawn_replacement = self.masking(input_values)
             mask_replacement = drawn_replacement if mask_replacement is None else mask_replacement
         outputs = self.neuript(
@@ -1307,6 +1316,8 @@ class NeurIPTForPretraining(NeurIPTPreTrainedModel):
         )
         batch, channels, time = input_values.shape
         positions = batched_positions(channel_positions, batch)
+        if channel_mask is not None:  # padded channels may sit anywhere, NaN included
+            positions = positions.masked_fill(~channel_mask.bool().to(positions.device)[..., None], 0)
         prediction = self.decoder(
             outputs.hidden_states,
             outputs.token_masks,
@@ -1439,6 +1450,8 @@ class NeurIPTForSequenceClassification(NeurIPTPreTrainedModel):
             output_router_logits=output_router_logits,
         )
         positions = batched_positions(channel_positions, input_values.shape[0])
+        if channel_mask is not None:  # padded channels may sit anywhere, NaN included
+            positions = positions.masked_fill(~channel_mask.bool().to(positions.device)[..., None], 0)
         pooled = self.pooling(outputs.hidden_states, positions.to(input_values.device), channel_mask)
         logits = self.classifier(self.dropout(pooled))
 

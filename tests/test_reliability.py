@@ -1,0 +1,348 @@
+"""Hostile input: hypothesis properties over `NeurIPTFeatureExtractor` and the models (random shapes, dtypes, channel
+names known / unknown / duplicated / aliased / bipolar, sampling rates, lengths down to less than one window, NaN/inf,
+constant signals, volts-vs-µV mistakes). Every generated case either gives outputs whose shapes and values follow
+from the inputs, or a documented `ValueError` whose message names the problem — checked against an independent
+oracle, so an error for a valid input fails as surely as a crash does. Fixed seed (`derandomize=True`): CI sees the
+same cases every run. The number of cases run is printed in the reliability summary line."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from helpers import tiny_config
+from modeling_neuript import (
+    NeurIPTFeatureExtractor,
+    NeurIPTForPretraining,
+    NeurIPTForSequenceClassification,
+    NeurIPTModel,
+)
+from modeling_neuript.electrodes_neuript import channel_key, resolve_channel_positions
+from modeling_neuript.feature_extraction_neuript import a_law_compress, resampling_factors
+from reliability_registry import count
+
+SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+KNOWN = ["Fp1", "Fp2", "F3", "F4", "C3", "C4", "P3", "P4", "O1", "O2", "F7", "F8", "T7", "T8", "Fz", "Cz", "Pz", "Oz",
+         "FC5", "AF3", "A1"]
+BIOSEMI = ["A1", "A2", "A19", "B12", "C7", "D32"]  # a BioSemi cap is recognised when every name is one of its own
+ALIASES = ["T3", "T4", "T5", "T6", "EEG FP1-REF", "Fc5.", "cz", "EEG O2-LE", "fp2", "  Pz "]  # each names a KNOWN site
+BIPOLAR = ["Fp1-F7", "F7-T3", "C3-P3", "Fz-Cz", "O1-O2", "T4-T6"]
+UNKNOWN = ["XYZ", "Chan7", "EMG1", "foo-bar", "Fp1-Nope", ""]
+UNITS = {"V": 1e-6, "mV": 1e-3, "uV": 1.0}  # one µV in each unit
+DTYPES = ["float64", "float32", "float16", "int16", "int32", "bool", "complex128", "torch.float32", "torch.float64",
+          "torch.bfloat16", "list"]
+RATES = [1.0, 2.5, 50.0, 64.0, 100.0, 128.0, 160.0, 173.61, 200.0, 250.0, 256.0, 500.0, 512.0, 1000.0]
+
+
+def expected_windows(samples: int, rate: float, extractor: NeurIPTFeatureExtractor) -> int:
+    up, down = resampling_factors(rate, extractor.sampling_rate)
+    length = samples if up == down else math.ceil(samples * up / down)
+    if length < extractor.window_length:
+        return 0
+    return (length - extractor.window_length) // extractor.window_stride + 1
+
+
+def convert(signal: np.ndarray, dtype: str):
+    """The signal as the user might hand it over."""
+    if dtype == "list":
+        return signal.tolist()
+    if dtype.startswith("torch."):
+        return torch.from_numpy(signal).to(getattr(torch, dtype.split(".")[1]))
+    if dtype in ("int16", "int32"):
+        info = np.iinfo(dtype)
+        return np.clip(np.nan_to_num(signal, nan=0, posinf=info.max, neginf=info.min), info.min, info.max).astype(dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return signal.astype(dtype)
+
+
+def as_float64(data) -> np.ndarray:
+    if isinstance(data, torch.Tensor):
+        return data.double().numpy()
+    return np.asarray(data).astype(np.float64) if not np.iscomplexobj(data) else np.asarray(data)
+
+
+@st.composite
+def recordings(draw):
+    names = draw(st.lists(st.sampled_from(KNOWN + ALIASES + BIPOLAR + UNKNOWN), min_size=1, max_size=6))
+    if draw(st.booleans()):  # mostly valid montages, so the success path is well covered
+        names = draw(st.lists(st.sampled_from(draw(st.sampled_from([KNOWN, KNOWN, BIOSEMI]))), min_size=1, max_size=6,
+                              unique=True))
+    rate = draw(st.one_of(st.sampled_from(RATES), st.floats(16.0, 1100.0)))
+    window_seconds = draw(st.sampled_from([0.25, 1.0, 2.0, 4.0]))
+    seconds = draw(st.floats(0.05, 10.0))
+    samples = max(1, int(round(seconds * rate)))
+    true_units = draw(st.sampled_from(sorted(UNITS)))
+    passed_units = true_units if draw(st.integers(0, 3)) else draw(st.sampled_from(sorted(UNITS)))
+    kind = draw(st.sampled_from(["noise", "noise", "noise", "constant", "zeros", "sine", "spikes"]))
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    channels = len(names)
+    if kind == "noise":
+        microvolts = rng.normal(scale=20.0, size=(channels, samples)) + rng.normal(scale=50.0, size=(channels, 1))
+    elif kind == "constant":
+        microvolts = np.repeat(rng.normal(scale=1e3, size=(channels, 1)), samples, axis=1)
+    elif kind == "zeros":
+        microvolts = np.zeros((channels, samples))
+    elif kind == "sine":
+        t = np.arange(samples) / rate
+        microvolts = 40.0 * np.sin(2 * np.pi * rng.uniform(0.5, 20.0, size=(channels, 1)) * t)
+    else:
+        microvolts = rng.normal(scale=5.0, size=(channels, samples))
+        microvolts[:, rng.integers(0, samples, size=3)] = 5e3
+    signal = microvolts * UNITS[true_units]
+    bad = draw(st.sampled_from([None, None, None, np.nan, np.inf, -np.inf]))
+    if bad is not None:
+        signal[rng.integers(0, channels), rng.integers(0, samples)] = bad
+    dtype = draw(st.sampled_from(DTYPES))
+    return dict(names=names, rate=rate, window_seconds=window_seconds, units=passed_units, true_units=true_units,
+                kind=kind, data=convert(signal, dtype), dtype=dtype)
+
+
+def oracle_error(case, extractor) -> str | None:
+    """The `ValueError` message fragment the extractor must raise for this case, or None if it must succeed."""
+    if case["dtype"] == "complex128":
+        return "complex"
+    keys = [channel_key(name) for name in case["names"]]
+    if len(set(keys)) != len(keys):
+        return "Duplicate channels"
+    signal = as_float64(case["data"])
+    if not np.isfinite(signal).all():
+        return "NaN or inf samples"
+    if signal.shape[1] / case["rate"] < extractor.window_seconds or signal.shape[1] < 2:
+        return "too short"
+    try:
+        resolve_channel_positions(case["names"])
+    except ValueError as error:
+        assert "No electrode position" in str(error)
+        return "No electrode position"
+    return None
+
+
+@settings(max_examples=650, **SETTINGS)
+@given(case=recordings())
+def test_feature_extractor_survives_any_recording(case):
+    count("cases")
+    extractor = NeurIPTFeatureExtractor(window_seconds=case["window_seconds"])
+    expected_error = oracle_error(case, extractor)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            features = extractor(case["data"], channel_names=case["names"], sampling_rate=case["rate"],
+                                 units=case["units"], return_tensors="np")
+        except ValueError as error:
+            assert expected_error is not None, f"unexpected ValueError: {error}"
+            assert expected_error in str(error), f"expected {expected_error!r}, got: {error}"
+            return
+    assert expected_error is None, f"expected a ValueError naming {expected_error!r}"
+
+    signal = as_float64(case["data"])
+    channels, samples = signal.shape
+    windows = expected_windows(samples, case["rate"], extractor)
+    values = features["input_values"]
+    assert values.shape == (windows, channels, extractor.window_length) and values.dtype == np.float32
+    assert np.isfinite(values).all()
+    positions, _ = resolve_channel_positions(case["names"])
+    np.testing.assert_allclose(features["channel_positions"], np.broadcast_to(positions, (windows, channels, 3)),
+                               atol=1e-7)
+    assert (features["channel_mask"] == 1).all()
+    np.testing.assert_allclose(features["window_start_seconds"],
+                               np.arange(windows) * extractor.window_stride / extractor.sampling_rate)
+    # A-law output never exceeds the companded largest input amplitude (µV), filters ringing included (x 4).
+    peak = np.abs(signal).max() * UNITS[case["units"]] ** -1 * 4 + 1
+    assert np.abs(values).max() <= a_law_compress(np.array(peak)) + 1e-6
+    if (signal == signal[:, :1]).all():  # constant channels: nothing but the mean, which is removed
+        assert np.abs(values).max() < 1e-4 and features["artifact_flat"].all()
+    unit_warnings = [w for w in caught if "unit conversion" in str(w.message)]
+    clean = case["kind"] in ("noise", "sine") and case["dtype"] in ("float64", "float32", "torch.float64")
+    if clean and case["units"] == "uV" and case["true_units"] == "V":
+        assert any("look like volts" in str(w.message) for w in unit_warnings)
+    elif clean and case["units"] == "V" and case["true_units"] == "uV":
+        assert any("look like µV" in str(w.message) for w in unit_warnings)
+    elif clean and case["units"] == case["true_units"]:
+        assert not unit_warnings
+
+
+@settings(max_examples=80, **SETTINGS)
+@given(
+    lengths=st.lists(st.integers(256, 900), min_size=1, max_size=3),
+    montages=st.lists(st.lists(st.sampled_from(KNOWN), min_size=1, max_size=5, unique=True), min_size=3, max_size=3),
+    seed=st.integers(0, 2**16),
+)
+def test_a_batch_of_recordings_is_the_concatenation_of_each_one(lengths, montages, seed):
+    """Different montages and lengths in one call: each recording's windows equal a call on it alone; padded
+    channels are masked and hold the padding value."""
+    count("cases")
+    extractor = NeurIPTFeatureExtractor(window_seconds=1.0)
+    rng = np.random.default_rng(seed)
+    signals = [rng.normal(scale=20e-6, size=(len(montages[i]), n)) for i, n in enumerate(lengths)]
+    names = montages[: len(signals)]
+    batch = extractor(signals, channel_names=names, sampling_rate=128, return_tensors="np")
+    width = max(len(n) for n in names)
+    assert batch["input_values"].shape[1] == width
+    for source, (signal, montage) in enumerate(zip(signals, names)):
+        alone = extractor(signal, channel_names=montage, sampling_rate=128, return_tensors="np")
+        rows = batch["window_source"] == source
+        np.testing.assert_array_equal(batch["input_values"][rows, : len(montage)], alone["input_values"])
+        assert (batch["input_values"][rows, len(montage):] == 0).all()
+        assert (batch["channel_mask"][rows].sum(1) == len(montage)).all()
+
+
+@settings(max_examples=120, **SETTINGS)
+@given(
+    window=st.sampled_from([0.5, 1.0, 4.0, 0.3, -1.0, 4.01]),
+    stride=st.sampled_from([None, 0.5, 2.0, 0.0, 0.013]),
+    l_freq=st.sampled_from([None, 0.1, 1.0, 0.0, -1.0, 40.0]),
+    h_freq=st.sampled_from([None, 30.0, 10.0, 32.0, 50.0]),
+    notch=st.sampled_from(["auto", None, 50.0, [50.0, 60.0], "sixty", [-5.0]]),
+    alaw=st.sampled_from([0.25, None, 1.0, 0.0]),
+    units=st.sampled_from(["V", "uV", "µV", "volts"]),
+    bipolar=st.sampled_from([None, "double_banana", ["Fp1-F7", "C3-P3"], "banana", ["Fp1"], []]),
+)
+def test_extractor_configuration_is_validated_and_round_trips(window, stride, l_freq, h_freq, notch, alaw, units,
+                                                              bipolar):
+    count("cases")
+    kwargs = dict(window_seconds=window, window_stride_seconds=stride, l_freq=l_freq, h_freq=h_freq, notch_freq=notch,
+                  alaw_A=alaw, units=units, bipolar_pairs=bipolar)
+    problems = {
+        "window_seconds": window <= 0 or abs(window * 64 - round(window * 64)) > 1e-9,
+        "window_stride_seconds": stride is not None and (stride <= 0 or abs(stride * 64 - round(stride * 64)) > 1e-9),
+        "l_freq must be positive": l_freq is not None and l_freq <= 0,
+        "must be below h_freq": l_freq is not None and l_freq > 0 and h_freq is not None and l_freq >= h_freq,
+        "Nyquist": h_freq is not None and h_freq >= 32,
+        "notch_freq must be": notch == "sixty",
+        "notch frequencies must be positive": notch == [-5.0],
+        "bipolar_pairs must be": bipolar in ("banana", ["Fp1"], []),
+        "units must be one of": units == "volts",
+        "alaw_A must be positive": alaw == 0.0,
+    }
+    try:
+        extractor = NeurIPTFeatureExtractor(**kwargs)
+    except ValueError as error:
+        named = [fragment for fragment, wrong in problems.items() if wrong and fragment in str(error)]
+        assert named, f"ValueError names none of the problems {[p for p, w in problems.items() if w]}: {error}"
+        return
+    assert not any(problems.values()), f"accepted an invalid configuration: {kwargs}"
+    again = NeurIPTFeatureExtractor.from_dict(extractor.to_dict())
+    assert again.to_dict() == extractor.to_dict()
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Models
+# ----------------------------------------------------------------------------------------------------------------------
+
+MODELS = {}
+
+
+def cached_model(kind: str):
+    if kind not in MODELS:
+        torch.manual_seed(0)
+        config = tiny_config(num_labels=3)
+        MODELS[kind] = {"encoder": NeurIPTModel, "classifier": NeurIPTForSequenceClassification,
+                        "pretraining": NeurIPTForPretraining}[kind](config).eval()
+    return MODELS[kind]
+
+
+def time_tokens(time: int, merges) -> int:
+    for factor in merges:
+        time = math.ceil(time / factor)
+    return time
+
+
+@st.composite
+def model_inputs(draw):
+    batch, channels = draw(st.integers(1, 3)), draw(st.integers(1, 5))
+    time = draw(st.one_of(st.integers(1, 80), st.sampled_from([64, 128, 256])))
+    dtype = draw(st.sampled_from(["float32", "float32", "float64", "bfloat16", "float16", "int64"]))
+    seed = draw(st.integers(0, 2**16))
+    generator = torch.Generator().manual_seed(seed)
+    values = torch.randn(batch, channels, time, generator=generator) * draw(st.sampled_from([1.0, 1e-3, 1e3]))
+    if draw(st.booleans()):
+        values[:, draw(st.integers(0, channels - 1))] = draw(st.sampled_from([0.0, 5.0]))  # a constant channel
+    positions = (torch.rand(batch, channels, 3, generator=generator) - 0.5) * 0.2
+    mask = None
+    if draw(st.booleans()):
+        mask = (torch.rand(batch, channels, generator=generator) < 0.7).long()
+    hostile = draw(st.sampled_from([None, None, None, "nan_real", "nan_padded", "inf_real", "mm_positions",
+                                    "positions_nan", "positions_nan_padded"]))
+    return dict(values=values, positions=positions, mask=mask, dtype=dtype, hostile=hostile,
+                kind=draw(st.sampled_from(["encoder", "classifier", "pretraining"])), seed=seed)
+
+
+@settings(max_examples=260, **SETTINGS)
+@given(case=model_inputs())
+def test_models_survive_any_input(case):
+    count("cases")
+    values, positions, mask = case["values"], case["positions"], case["mask"]
+    batch, channels, time = values.shape
+    real = torch.ones(batch, channels, dtype=torch.bool) if mask is None else mask.bool()
+    expected = []  # every problem of the input; the error must name one of them
+    if not bool(real.any(1).all()):
+        expected.append("marks every channel of some sample as padding")
+    hostile = case["hostile"]
+    padded = (~real).nonzero().tolist()
+    some_real = real.nonzero()[0].tolist() if real.any() else None
+    if hostile in ("nan_real", "inf_real") and some_real:
+        b, c = some_real
+        values[b, c, time // 2] = float("nan") if hostile == "nan_real" else float("inf")
+        expected.append("NaN or inf")
+    elif hostile == "nan_padded" and padded:
+        b, c = padded[0]
+        values[b, c, 0] = float("nan")  # padding may hold anything
+    elif hostile == "positions_nan_padded" and padded:
+        b, c = padded[-1]
+        positions[b, c] = float("nan")
+    elif hostile == "mm_positions":
+        positions = positions * 1000
+        expected.append("not mm or cm")
+    elif hostile == "positions_nan" and some_real:
+        b, c = some_real
+        positions[b, c, 1] = float("nan")
+        expected.append("not finite")
+    if case["kind"] == "pretraining" and time < 2:
+        expected.append("at least 2 time points")
+    if case["dtype"] == "int64":
+        values = values.nan_to_num(0, 0, 0).round().long()
+        expected.append("must be floating point")
+    else:
+        values = values.to(getattr(torch, case["dtype"]))
+    model = cached_model(case["kind"])
+    try:
+        with torch.no_grad():
+            torch.manual_seed(case["seed"])
+            out = model(values, positions, channel_mask=mask)
+    except ValueError as error:
+        assert expected, f"unexpected ValueError: {error}"
+        assert any(fragment in str(error) for fragment in expected), f"expected one of {expected}, got: {error}"
+        return
+    assert not expected, f"expected a ValueError naming one of {expected}"
+    merged = time_tokens(time, model.config.merge_factors)
+    if case["kind"] == "encoder":
+        assert out.last_hidden_state.shape == (batch, channels, merged, model.config.hidden_size)
+        assert torch.isfinite(out.last_hidden_state[real]).all()
+    elif case["kind"] == "classifier":
+        assert out.logits.shape == (batch, 3) and torch.isfinite(out.logits).all()
+    else:
+        assert out.reconstruction.shape == values.shape and torch.isfinite(out.reconstruction[real]).all()
+        assert torch.isfinite(out.loss)
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(channels=st.integers(2, 5), padded=st.integers(1, 3), time=st.integers(4, 70), seed=st.integers(0, 2**16))
+def test_padding_never_changes_real_channels(channels, padded, time, seed):
+    count("cases")
+    model = cached_model("encoder")
+    generator = torch.Generator().manual_seed(seed)
+    values = torch.randn(1, channels, time, generator=generator)
+    positions = (torch.rand(1, channels, 3, generator=generator) - 0.5) * 0.2
+    junk = torch.randn(1, padded, time, generator=generator) * 1e4
+    with torch.no_grad():
+        alone = model(values, positions).last_hidden_state
+        mask = torch.cat([torch.ones(1, channels), torch.zeros(1, padded)], 1).long()
+        together = model(torch.cat([values, junk], 1), torch.cat([positions, torch.zeros(1, padded, 3)], 1),
+                         channel_mask=mask).last_hidden_state
+    torch.testing.assert_close(together[:, :channels], alone, atol=1e-5, rtol=1e-4)
