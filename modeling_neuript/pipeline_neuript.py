@@ -62,10 +62,15 @@ class _NeurIPTEEGPipeline(Pipeline):
     _load_processor = False
 
     _preprocess_keys = ("channel_names", "sampling_rate", "units", "channel_positions", "line_freq", "hop_seconds")
+    _postprocess_names: tuple = ()
 
     def _sanitize_parameters(self, window_batch_size=None, **kwargs):
         preprocess = {key: kwargs.pop(key) for key in self._preprocess_keys if key in kwargs}
-        forward = {} if window_batch_size is None else {"window_batch_size": int(window_batch_size)}
+        forward = {}
+        if window_batch_size is not None:
+            if isinstance(window_batch_size, bool) or not isinstance(window_batch_size, int) or window_batch_size < 1:
+                raise ValueError(f"window_batch_size must be a positive int, got {window_batch_size!r}.")
+            forward["window_batch_size"] = window_batch_size
         postprocess = self._postprocess_parameters(kwargs)
         if kwargs:
             raise ValueError(
@@ -73,8 +78,6 @@ class _NeurIPTEEGPipeline(Pipeline):
                 f"window_batch_size and {self._postprocess_names}."
             )
         return preprocess, forward, postprocess
-
-    _postprocess_names: tuple = ()
 
     def get_iterator(self, inputs, num_workers, batch_size, *args, **kwargs):
         if batch_size is not None and batch_size > 1:
@@ -121,8 +124,8 @@ class _NeurIPTEEGPipeline(Pipeline):
             inputs = read_recording(inputs)
         if not (_is_mne_like(inputs) or isinstance(inputs, (np.ndarray, torch.Tensor))):
             raise ValueError(
-                f"Cannot classify a {type(inputs).__name__}: pass a file path, an mne.io.Raw, or a (channels, time) "
-                "array with channel_names= and sampling_rate=."
+                "The pipeline takes a file path, an mne.io.Raw, or a (channels, time) array with channel_names= and "
+                f"sampling_rate=; got {type(inputs).__name__}."
             )
         extractor = self._extractor_for(hop_seconds)
         features = extractor(

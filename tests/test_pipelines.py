@@ -88,6 +88,9 @@ def test_raw_array_and_dict_inputs_give_the_same_windows(classify, raw):
     assert len(from_raw) == 10
     assert classify(signal, channel_names=raw.ch_names, sampling_rate=160) == from_raw
     assert classify({"signal": signal, "channel_names": raw.ch_names, "sampling_rate": 160}) == from_raw
+    batched_by_three = classify(part, window_batch_size=3)  # 4 forward passes of ≤ 3 windows
+    assert [w["label"] for w in batched_by_three] == [w["label"] for w in from_raw]
+    np.testing.assert_allclose([w["score"] for w in batched_by_three], [w["score"] for w in from_raw], atol=1e-6)
 
 
 def test_a_hop_adds_overlapping_windows_and_leaves_the_others_unchanged(classify, raw):
@@ -95,7 +98,11 @@ def test_a_hop_adds_overlapping_windows_and_leaves_the_others_unchanged(classify
     plain = classify(signal, channel_names=raw.ch_names, sampling_rate=160)
     hopped = classify(signal, channel_names=raw.ch_names, sampling_rate=160, hop_seconds=1.0)
     assert [w["start"] for w in hopped] == [float(i) for i in range(19)]  # 2 s windows every 1 s over 20 s
-    assert hopped[::2] == plain  # the whole recording is filtered before windowing: same windows, same results
+    # the whole recording is filtered before windowing: same windows, same results (up to the batch's float rounding)
+    assert [w["label"] for w in hopped[::2]] == [w["label"] for w in plain]
+    np.testing.assert_allclose([w["score"] for w in hopped[::2]], [w["score"] for w in plain], atol=1e-6)
+    assert [(w["start"], w["end"], w["artifact_amplitude"]) for w in hopped[::2]] == \
+        [(w["start"], w["end"], w["artifact_amplitude"]) for w in plain]
 
 
 def test_a_list_of_recordings_gives_a_list_of_results(classify, raw):
@@ -137,8 +144,10 @@ def test_bad_inputs_are_clear_errors(classify, raw):
         classify(signal, channel_names=raw.ch_names, sampling_rate=160, hop_seconds=0)
     with pytest.raises(ValueError, match="No such file"):
         classify("missing_recording.edf")
-    with pytest.raises(ValueError, match="Cannot classify a int"):
+    with pytest.raises(ValueError, match="takes a file path.*got int"):
         classify(3)
+    with pytest.raises(ValueError, match="window_batch_size must be a positive int"):
+        classify(signal, channel_names=raw.ch_names, sampling_rate=160, window_batch_size=0)
     with pytest.raises(ValueError, match="does not take \\['top_k'\\]"):
         classify(signal, channel_names=raw.ch_names, sampling_rate=160, top_k=1)
     with pytest.raises(ValueError, match="window_batch_size"):
