@@ -225,7 +225,8 @@ def site_labels(positions: np.ndarray, names: Sequence[str], sites: Sequence[str
     among `sites` to its position), with the recording's own name when it differs, e.g. 'O1 (A15)'."""
     import mne
 
-    template = mne.channels.make_standard_montage("standard_1005").get_positions()["ch_pos"]
+    name = "colin27_1005" if "colin27_1005" in mne.channels.get_builtin_montages() else "standard_1005"  # renamed in 1.13
+    template = mne.channels.make_standard_montage(name).get_positions()["ch_pos"]
     lookup = {k.upper(): np.asarray(v) for k, v in template.items()}
     known = [s for s in sites if s.upper() in lookup]
     labels = []
