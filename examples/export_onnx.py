@@ -39,15 +39,21 @@ def main(argv=None) -> dict:
     names = [i.name for i in session.get_inputs()]
     as_numpy = [x.numpy() for x in inputs]
     batched = session.run(["logits"], dict(zip(names, as_numpy)))[0]
-    one_by_one = np.concatenate([session.run(["logits"], dict(zip(names, [x[i:i + 1] for x in as_numpy])))[0]
-                                 for i in range(len(expected))])
+    one_by_one = np.concatenate(
+        [session.run(["logits"], dict(zip(names, [x[i : i + 1] for x in as_numpy])))[0] for i in range(len(expected))]
+    )
     result = {
-        "path": args.output, "opset": args.opset, "windows": len(expected), "inputs": names,
+        "path": args.output,
+        "opset": args.opset,
+        "windows": len(expected),
+        "inputs": names,
         "max_abs_diff": float(max(np.abs(batched - expected).max(), np.abs(one_by_one - expected).max())),
         "same_predictions": bool((batched.argmax(-1) == expected.argmax(-1)).all()),
     }
-    print(f"{args.output}: opset {args.opset}, {result['windows']} windows; onnxruntime vs PyTorch max |Δlogit| = "
-          f"{result['max_abs_diff']:.2e}; same predictions: {result['same_predictions']}")
+    print(
+        f"{args.output}: opset {args.opset}, {result['windows']} windows; onnxruntime vs PyTorch max |Δlogit| = "
+        f"{result['max_abs_diff']:.2e}; same predictions: {result['same_predictions']}"
+    )
     return result
 
 

@@ -14,8 +14,11 @@ def main(argv=None) -> list:
     parser.add_argument("--model", required=True, help="Folder of a fine-tuned checkpoint (or a Hub id).")
     parser.add_argument("--file", required=True, help="A recording mne can read.")
     parser.add_argument("--hop", type=float, default=None, help="Seconds between window starts (default: window).")
-    parser.add_argument("--trust_remote_code", action="store_true",
-                        help="Needed for repositories written by save_for_hub (they declare their own pipelines).")
+    parser.add_argument(
+        "--trust_remote_code",
+        action="store_true",
+        help="Needed for repositories written by save_for_hub (they declare their own pipelines).",
+    )
     args = parser.parse_args(argv)
 
     import modeling_neuript  # noqa: F401  (registers "eeg-classification")

@@ -174,12 +174,19 @@ def export_onnx(
         `channel_positions` float32 `(batch, channels, 3)`, `channel_mask` int64 `(batch, channels)` and the output
         `logits` float32 `(batch, num_labels)`.
     """
-    program = model if isinstance(model, torch.export.ExportedProgram) else export_program(
-        model, example, dynamic_batch=dynamic_batch, dynamic_channels=dynamic_channels
+    program = (
+        model
+        if isinstance(model, torch.export.ExportedProgram)
+        else export_program(model, example, dynamic_batch=dynamic_batch, dynamic_channels=dynamic_channels)
     )
     onnx_program = torch.onnx.export(
-        program, f=None, opset_version=int(opset), input_names=list(INPUT_NAMES), output_names=["logits"],
-        optimize=optimize, verbose=False,
+        program,
+        f=None,
+        opset_version=int(opset),
+        input_names=list(INPUT_NAMES),
+        output_names=["logits"],
+        optimize=optimize,
+        verbose=False,
     )
     onnx_program.save(os.fspath(path))
     return onnx_program

@@ -32,13 +32,26 @@ import transformers
 from . import pipeline_neuript
 from .training_utils import atomic_save
 
-TAGS = ["eeg", "biosignal", "neuroscience", "brain-computer-interface", "foundation-model", "mixture-of-experts",
-        "neuript", "custom_code"]
+TAGS = [
+    "eeg",
+    "biosignal",
+    "neuroscience",
+    "brain-computer-interface",
+    "foundation-model",
+    "mixture-of-experts",
+    "neuript",
+    "custom_code",
+]
 TRANSFORMERS_REQUIREMENT = "transformers>=5.1,<6"
 # Trainer / evaluate bookkeeping that is not a metric
 NOT_METRICS = ("runtime", "samples_per_second", "steps_per_second", "epoch")
-BUNDLE_FILES = ("configuration_neuript.py", "modeling_neuript.py", "feature_extraction_neuript.py",
-                "electrodes_neuript.py", "pipeline_neuript.py")
+BUNDLE_FILES = (
+    "configuration_neuript.py",
+    "modeling_neuript.py",
+    "feature_extraction_neuript.py",
+    "electrodes_neuript.py",
+    "pipeline_neuript.py",
+)
 
 
 def save_for_hub(
@@ -71,7 +84,8 @@ def save_for_hub(
         license: an SPDX-style Hub license id (default `"mit"`, the licence of this code).
         base_model: Hub id of the checkpoint this one was fine-tuned from (card metadata `base_model`).
         repo_id: the Hub id the folder will be published under; used in the card's loading snippets.
-        tags: extra tags, added to the standard ones (`eeg`, `biosignal`, ...; classifiers also get `eeg-classification`).
+        tags: extra tags, added to the standard ones (`eeg`, `biosignal`, ...; classifiers also get
+            `eeg-classification`).
         pipeline_tag: the Hub task. Default: `"other"` for classifiers (the Hub has no EEG task, and the architecture
             suffix would otherwise be read as text classification), `"feature-extraction"` for encoders.
 
@@ -80,7 +94,9 @@ def save_for_hub(
     """
     config = getattr(model, "config", None)
     if getattr(config, "model_type", None) != "neuript" or not hasattr(model, "save_pretrained"):
-        raise ValueError(f"save_for_hub needs a NeurIPT model (config.model_type 'neuript'), got {type(model).__name__}.")
+        raise ValueError(
+            f"save_for_hub needs a NeurIPT model (config.model_type 'neuript'), got {type(model).__name__}."
+        )
     if feature_extractor is None or not hasattr(feature_extractor, "save_pretrained"):
         raise ValueError(
             "save_for_hub needs the model's feature extractor: the preprocessing contract (filters, rate, A-law, "
@@ -89,8 +105,17 @@ def save_for_hub(
         )
     evaluation = load_metrics(metrics, model)
     is_classifier = hasattr(model, "classifier")
-    card = model_card(model, feature_extractor, evaluation, datasets=datasets, license=license,
-                      base_model=base_model, repo_id=repo_id, tags=tags, pipeline_tag=pipeline_tag)
+    card = model_card(
+        model,
+        feature_extractor,
+        evaluation,
+        datasets=datasets,
+        license=license,
+        base_model=base_model,
+        repo_id=repo_id,
+        tags=tags,
+        pipeline_tag=pipeline_tag,
+    )
 
     def write(folder: Path):
         model.save_pretrained(folder)
@@ -115,14 +140,19 @@ def save_for_hub(
 def check_hub_folder(folder: Union[str, os.PathLike]) -> None:
     """Raise a `ValueError` naming what is missing if `folder` is not a loadable NeurIPT Hub repository."""
     folder = Path(folder)
-    missing = [name for name in ("config.json", "model.safetensors", "preprocessor_config.json", "README.md",
-                                 *BUNDLE_FILES) if not (folder / name).exists()]
+    missing = [
+        name
+        for name in ("config.json", "model.safetensors", "preprocessor_config.json", "README.md", *BUNDLE_FILES)
+        if not (folder / name).exists()
+    ]
     if missing:
         raise ValueError(f"{folder} lacks {missing}: it would not load with trust_remote_code.")
     config = json.loads((folder / "config.json").read_text())
     needed = {"AutoConfig", "AutoModel", "AutoModelForPreTraining", "AutoModelForSequenceClassification"}
     if not needed <= set(config.get("auto_map", {})):
-        raise ValueError(f"{folder}/config.json lacks auto_map entries {sorted(needed - set(config.get('auto_map', {})))}.")
+        raise ValueError(
+            f"{folder}/config.json lacks auto_map entries {sorted(needed - set(config.get('auto_map', {})))}."
+        )
     extractor = json.loads((folder / "preprocessor_config.json").read_text())
     if "AutoFeatureExtractor" not in extractor.get("auto_map", {}):
         raise ValueError(f"{folder}/preprocessor_config.json has no auto_map['AutoFeatureExtractor'].")
@@ -151,15 +181,22 @@ def push_to_hub(
 
     if constants.is_offline_mode():
         raise RuntimeError(
-            f"Cannot push {repo_id!r}: the Hugging Face Hub is in offline mode (HF_HUB_OFFLINE=1). Write the repository "
-            f"with save_for_hub(model, extractor, folder) and upload it later with `hf upload {repo_id} folder`."
+            f"Cannot push {repo_id!r}: the Hugging Face Hub is in offline mode (HF_HUB_OFFLINE=1). Write the "
+            f"repository with save_for_hub(model, extractor, folder) and upload it later with "
+            f"`hf upload {repo_id} folder`."
         )
     with tempfile.TemporaryDirectory() as tmp:
         folder = save_for_hub(model, feature_extractor, Path(tmp) / "repo", repo_id=repo_id, **card_options)
         api = HfApi(token=token)
         api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
-        return api.upload_folder(repo_id=repo_id, folder_path=str(folder), repo_type="model", revision=revision,
-                                 commit_message=commit_message, create_pr=create_pr)
+        return api.upload_folder(
+            repo_id=repo_id,
+            folder_path=str(folder),
+            repo_type="model",
+            revision=revision,
+            commit_message=commit_message,
+            create_pr=create_pr,
+        )
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -187,13 +224,19 @@ def load_metrics(metrics, model=None) -> Optional[dict]:
 def metrics_table(evaluation: dict) -> tuple[str, list[str]]:
     """`(markdown table, metric names)`: one row per metric, one column per split (`validation`, `test`) — or one
     `value` column for a flat `{metric: value}` dict."""
-    splits = {name: values for name, values in evaluation.items() if name in ("validation", "test") and isinstance(values, dict)}
+    splits = {
+        name: values
+        for name, values in evaluation.items()
+        if name in ("validation", "test") and isinstance(values, dict)
+    }
     if not splits:
-        splits = {"value": {k: v for k, v in evaluation.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}}
+        splits = {
+            "value": {k: v for k, v in evaluation.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        }
     rows: dict[str, dict[str, float]] = {}
     for split, values in splits.items():
         for key, value in values.items():
-            name = key[len(split) + 1:] if key.startswith(f"{split}_") else key
+            name = key[len(split) + 1 :] if key.startswith(f"{split}_") else key
             if name in NOT_METRICS or not isinstance(value, (int, float)) or isinstance(value, bool):
                 continue
             rows.setdefault(name, {})[split] = float(value)
@@ -230,7 +273,9 @@ def preprocessing_contract(extractor) -> str:
     if bipolar == "double_banana":
         lines.append("- **Re-referencing**: the 20-channel bipolar double banana (Fp1-F7, F7-T3, ..., P4-O2).")
     elif bipolar:
-        lines.append(f"- **Re-referencing**: bipolar derivations {', '.join(bipolar)} (A minus B); other channels dropped.")
+        lines.append(
+            f"- **Re-referencing**: bipolar derivations {', '.join(bipolar)} (A minus B); other channels dropped."
+        )
     else:
         lines.append("- **Re-referencing**: none (the recording's own reference is kept).")
     lines.append(
@@ -244,13 +289,18 @@ def preprocessing_contract(extractor) -> str:
         filters.append(f"low-pass {c['h_freq']:g} Hz (Butterworth order {c['lowpass_order']})")
     notch = c.get("notch_freq")
     if notch == "auto":
-        filters.append(f"notch at the power-line frequency (`info['line_freq']` or `line_freq=`; both 50 and 60 Hz "
-                       f"when unknown), Q = {c['notch_quality']:g}")
+        filters.append(
+            f"notch at the power-line frequency (`info['line_freq']` or `line_freq=`; both 50 and 60 Hz "
+            f"when unknown), Q = {c['notch_quality']:g}"
+        )
     elif notch:
         filters.append(f"notch at {', '.join(f'{f:g}' for f in notch)} Hz, Q = {c['notch_quality']:g}")
     if filters:
-        lines.append("- **Filters** (zero-phase: applied forward and backward, at the recording's own rate): "
-                     + "; ".join(filters) + ".")
+        lines.append(
+            "- **Filters** (zero-phase: applied forward and backward, at the recording's own rate): "
+            + "; ".join(filters)
+            + "."
+        )
     lines.append(f"- **Resampling**: polyphase (`scipy.signal.resample_poly`) to **{rate:g} Hz**.")
     lines.append(
         f"- **Windows**: {window:g} s = {int(round(window * rate))} samples, a new window every {stride:g} s; a "
@@ -279,8 +329,17 @@ def preprocessing_contract(extractor) -> str:
     return "\n".join(lines)
 
 
-def model_card(model, extractor, evaluation=None, datasets=None, license="mit", base_model=None, repo_id=None,
-               tags=(), pipeline_tag=None):
+def model_card(
+    model,
+    extractor,
+    evaluation=None,
+    datasets=None,
+    license="mit",
+    base_model=None,
+    repo_id=None,
+    tags=(),
+    pipeline_tag=None,
+):
     """The `huggingface_hub.ModelCard` of a NeurIPT model (see `save_for_hub` for the arguments)."""
     from huggingface_hub import ModelCard, ModelCardData
 
@@ -303,29 +362,35 @@ def model_card(model, extractor, evaluation=None, datasets=None, license="mit", 
 
     sections = [f"# NeurIPT {'classifier' if is_classifier else 'encoder'}"]
     summary = (
-        "NeurIPT (\"NeurIPT: Foundation Model for Neural Interfaces\", Fang et al., NeurIPS 2025, arXiv 2510.16548) is "
+        'NeurIPT ("NeurIPT: Foundation Model for Neural Interfaces", Fang et al., NeurIPS 2025, arXiv 2510.16548) is '
         "an EEG transformer: every sample point is a token, attention alternates between time (within a channel) and "
         "channels (at each time step), electrodes are identified by their 3-D position so any montage works, and "
         "deeper feed-forwards are a progressive mixture of experts."
     )
     if is_classifier:
-        summary += (f" This checkpoint classifies EEG windows into {len(labels)} classes: "
-                    + ", ".join(f"`{label}`" for label in labels) + ", with intra-inter lobe pooling (IILP) "
-                    f"over `{config.lobe_grouping}` lobe groups and a {config.classifier_head} head.")
+        summary += (
+            f" This checkpoint classifies EEG windows into {len(labels)} classes: "
+            + ", ".join(f"`{label}`" for label in labels)
+            + ", with intra-inter lobe pooling (IILP) "
+            f"over `{config.lobe_grouping}` lobe groups and a {config.classifier_head} head."
+        )
     sections.append(summary)
     sections.append(
         "| | |\n|---|---|\n"
         f"| parameters | {total / 1e6:.2f} M |\n"
-        f"| hidden size, layers, heads | {config.hidden_size}, {config.num_hidden_layers}, {config.num_attention_heads} |\n"
+        f"| hidden size, layers, heads | {config.hidden_size}, {config.num_hidden_layers}, "
+        f"{config.num_attention_heads} |\n"
         f"| routed experts per layer | {list(config.num_experts_per_layer)} |\n"
         f"| time merges per layer | {list(config.merge_factors)} |\n"
         f"| patch size | {config.patch_size} sample(s) |\n"
         f"| saved with | transformers {transformers.__version__}, neuript {getattr(config, 'neuript_version', None)} |"
     )
 
-    sections.append("## Preprocessing contract\n\nThe model only gives meaningful outputs on inputs prepared exactly "
-                    "like its training data. The feature extractor saved with it (`preprocessor_config.json`) does all "
-                    "of this from a raw recording and its channel names:\n\n" + preprocessing_contract(extractor))
+    sections.append(
+        "## Preprocessing contract\n\nThe model only gives meaningful outputs on inputs prepared exactly "
+        "like its training data. The feature extractor saved with it (`preprocessor_config.json`) does all "
+        "of this from a raw recording and its channel names:\n\n" + preprocessing_contract(extractor)
+    )
 
     if table:
         described = []
@@ -341,8 +406,10 @@ def model_card(model, extractor, evaluation=None, datasets=None, license="mit", 
         if evaluation.get("model"):
             described.append(f"fine-tuned from `{evaluation['model']}`")
         intro = "Last evaluation" + (f" ({'; '.join(described)})" if described else "") + ":"
-        sections.append(f"## Evaluation\n\n{intro}\n\n{table}\nThe numbers hold for these data and this split only; "
-                        "measure on your own recordings before relying on the model.")
+        sections.append(
+            f"## Evaluation\n\n{intro}\n\n{table}\nThe numbers hold for these data and this split only; "
+            "measure on your own recordings before relying on the model."
+        )
     else:
         sections.append("## Evaluation\n\nNo evaluation was recorded with this checkpoint.")
 
@@ -365,8 +432,11 @@ def model_card(model, extractor, evaluation=None, datasets=None, license="mit", 
 
     task = "eeg-classification" if is_classifier else "eeg-feature-extraction"
     auto_class = "AutoModelForSequenceClassification" if is_classifier else "AutoModel"
-    per_window = ("[{'start': 0.0, 'end': ..., 'label': ..., 'score': ..., 'scores': {...}, ...}, ...]"
-                  if is_classifier else "[{'start': 0.0, 'end': ..., 'embedding': array(...), ...}, ...]")
+    per_window = (
+        "[{'start': 0.0, 'end': ..., 'label': ..., 'score': ..., 'scores': {...}, ...}, ...]"
+        if is_classifier
+        else "[{'start': 0.0, 'end': ..., 'embedding': array(...), ...}, ...]"
+    )
     sections.append(
         "## How to use\n\n"
         f"Requirements: `torch`, `numpy`, `{TRANSFORMERS_REQUIREMENT}`, `scipy` (preprocessing) and `mne` "
@@ -374,23 +444,26 @@ def model_card(model, extractor, evaluation=None, datasets=None, license="mit", 
         "and pin `revision=` to a commit you reviewed).\n\n"
         "Without the `neuript` package, one recording in, one result per window out:\n\n"
         "```python\nfrom transformers import pipeline\n"
-        f"pipe = pipeline(\"{task}\", model=\"{name}\", trust_remote_code=True)\n"
-        f"pipe(\"recording.edf\")   # or an mne.io.Raw, or an array with channel_names=[...], sampling_rate=...\n"
+        f'pipe = pipeline("{task}", model="{name}", trust_remote_code=True)\n'
+        f'pipe("recording.edf")   # or an mne.io.Raw, or an array with channel_names=[...], sampling_rate=...\n'
         f"# {per_window}\n```\n\n"
         "Or step by step:\n\n"
         f"```python\nimport mne\nfrom transformers import AutoFeatureExtractor, {auto_class}\n"
-        f"extractor = AutoFeatureExtractor.from_pretrained(\"{name}\", trust_remote_code=True)\n"
-        f"model = {auto_class}.from_pretrained(\"{name}\", trust_remote_code=True).eval()\n"
-        "features = extractor(mne.io.read_raw(\"recording.edf\", preload=True), return_metadata=False)\n"
-        + ("probabilities = model(**features).logits.softmax(-1)   # (windows, classes)\n"
-           if is_classifier else "hidden = model(**features).last_hidden_state   # (windows, channels, tokens, hidden)\n")
+        f'extractor = AutoFeatureExtractor.from_pretrained("{name}", trust_remote_code=True)\n'
+        f'model = {auto_class}.from_pretrained("{name}", trust_remote_code=True).eval()\n'
+        'features = extractor(mne.io.read_raw("recording.edf", preload=True), return_metadata=False)\n'
+        + (
+            "probabilities = model(**features).logits.softmax(-1)   # (windows, classes)\n"
+            if is_classifier
+            else "hidden = model(**features).last_hidden_state   # (windows, channels, tokens, hidden)\n"
+        )
         + "```\n\n"
         "With the `neuript` package installed, `import modeling_neuript` registers the model classes and both "
         "pipelines (`eeg-classification`, `eeg-feature-extraction`), so plain checkpoints load without "
         "`trust_remote_code`; this repository declares its pipelines in `config.json` (`custom_pipelines`), for "
         "which transformers always asks for `trust_remote_code=True`:\n\n"
         "```python\nimport modeling_neuript\nfrom transformers import pipeline\n"
-        f"pipe = pipeline(\"{task}\", model=\"{name}\", trust_remote_code=True, hop_seconds=1.0)\n```\n\n"
+        f'pipe = pipeline("{task}", model="{name}", trust_remote_code=True, hop_seconds=1.0)\n```\n\n'
         "`modeling_neuript.export` turns a classifier into ONNX (opset 18) or a `torch.export` program."
     )
     sections.append(
@@ -403,5 +476,12 @@ def model_card(model, extractor, evaluation=None, datasets=None, license="mit", 
     return ModelCard(content)
 
 
-__all__ = ["check_hub_folder", "load_metrics", "metrics_table", "model_card", "preprocessing_contract", "push_to_hub",
-           "save_for_hub"]
+__all__ = [
+    "check_hub_folder",
+    "load_metrics",
+    "metrics_table",
+    "model_card",
+    "preprocessing_contract",
+    "push_to_hub",
+    "save_for_hub",
+]

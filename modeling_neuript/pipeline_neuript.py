@@ -106,8 +106,16 @@ class _NeurIPTEEGPipeline(Pipeline):
         settings.pop("feature_extractor_type", None)
         return type(extractor)(**settings)  # validates: hop × rate must be a whole number of samples
 
-    def preprocess(self, inputs, channel_names=None, sampling_rate=None, units=None, channel_positions=None,
-                   line_freq=None, hop_seconds=None):
+    def preprocess(
+        self,
+        inputs,
+        channel_names=None,
+        sampling_rate=None,
+        units=None,
+        channel_positions=None,
+        line_freq=None,
+        hop_seconds=None,
+    ):
         if isinstance(inputs, dict):
             unknown = set(inputs) - {"signal", "channel_names", "sampling_rate", "units", "line_freq"}
             if "signal" not in inputs or unknown:
@@ -129,8 +137,13 @@ class _NeurIPTEEGPipeline(Pipeline):
             )
         extractor = self._extractor_for(hop_seconds)
         features = extractor(
-            inputs, channel_names=channel_names, sampling_rate=sampling_rate, units=units,
-            channel_positions=channel_positions, line_freq=line_freq, return_tensors="pt",
+            inputs,
+            channel_names=channel_names,
+            sampling_rate=sampling_rate,
+            units=units,
+            channel_positions=channel_positions,
+            line_freq=line_freq,
+            return_tensors="pt",
         )
         start = features["window_start_seconds"].double().numpy()
         metadata = {
@@ -203,14 +216,16 @@ class NeurIPTEEGClassificationPipeline(_NeurIPTEEGPipeline):
         results = []
         for index, row in enumerate(scores.tolist()):
             best = int(np.argmax(row))
-            results.append({
-                **self._window(metadata, index),
-                "label": names[best],
-                "score": row[best],
-                "scores": dict(zip(names, row)),
-                "artifact_amplitude": bool(metadata["artifact_amplitude"][index]),
-                "artifact_flat": bool(metadata["artifact_flat"][index]),
-            })
+            results.append(
+                {
+                    **self._window(metadata, index),
+                    "label": names[best],
+                    "score": row[best],
+                    "scores": dict(zip(names, row)),
+                    "artifact_amplitude": bool(metadata["artifact_amplitude"][index]),
+                    "artifact_flat": bool(metadata["artifact_flat"][index]),
+                }
+            )
         return results
 
 
@@ -260,8 +275,11 @@ class NeurIPTEEGFeatureExtractionPipeline(_NeurIPTEEGPipeline):
     def postprocess(self, model_outputs):
         metadata = model_outputs["metadata"]
         return [
-            {**self._window(metadata, index), "embedding": embedding.numpy().astype(np.float32),
-             "channel_names": list(metadata["channel_names"][index])}
+            {
+                **self._window(metadata, index),
+                "embedding": embedding.numpy().astype(np.float32),
+                "channel_names": list(metadata["channel_names"][index]),
+            }
             for index, embedding in enumerate(model_outputs["outputs"])
         ]
 

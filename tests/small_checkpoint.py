@@ -16,18 +16,30 @@ LABELS = ("rest", "task")
 # The shape of what `neuript finetune` writes as evaluation.json / metrics.json (numbers made up for the card test)
 EVALUATION = {
     "validation": {"validation_loss": 0.6931, "validation_balanced_accuracy": 0.5625, "validation_runtime": 1.2},
-    "test": {"test_loss": 0.7012, "test_balanced_accuracy": 0.6123, "test_cohen_kappa": 0.2246,
-             "test_roc_auc": 0.6541, "test_samples_per_second": 88.0},
+    "test": {
+        "test_loss": 0.7012,
+        "test_balanced_accuracy": 0.6123,
+        "test_cohen_kappa": 0.2246,
+        "test_roc_auc": 0.6541,
+        "test_samples_per_second": 88.0,
+    },
     "sizes": {"train": 120, "validation": 20, "test": 30},
-    "split": "loso:s02", "task": "rest_vs_task", "labels": list(LABELS), "model": "neuript-tiny",
+    "split": "loso:s02",
+    "task": "rest_vs_task",
+    "labels": list(LABELS),
+    "model": "neuript-tiny",
 }
 
 
 def small_classifier(seed: int = 0) -> NeurIPTForSequenceClassification:
     torch.manual_seed(seed)
     config = tiny_config(
-        num_hidden_layers=3, merge_factors=[1, 4, 2], num_experts_per_layer=[0, 2, 4], num_labels=len(LABELS),
-        id2label=dict(enumerate(LABELS)), label2id={name: i for i, name in enumerate(LABELS)},
+        num_hidden_layers=3,
+        merge_factors=[1, 4, 2],
+        num_experts_per_layer=[0, 2, 4],
+        num_labels=len(LABELS),
+        id2label=dict(enumerate(LABELS)),
+        label2id={name: i for i, name in enumerate(LABELS)},
     )
     return NeurIPTForSequenceClassification(config).eval()
 

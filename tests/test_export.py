@@ -52,7 +52,8 @@ def test_onnx_export_example_matches_pytorch_in_onnxruntime(tmp_path, edf_path):
 
     checkpoint = small_checkpoint(tmp_path / "checkpoint", window_seconds=2.0)
     result = load_example("export_onnx").main(
-        ["--model", str(checkpoint), "--file", edf_path, "--output", str(tmp_path / "neuript.onnx")])
+        ["--model", str(checkpoint), "--file", edf_path, "--output", str(tmp_path / "neuript.onnx")]
+    )
     assert result["windows"] == 30  # run as one batch of 30 and as 30 batches of 1: the batch axis is dynamic
     assert result["max_abs_diff"] < ONNX_TOLERANCE
     assert result["same_predictions"]
@@ -72,8 +73,9 @@ def test_dense_experts_equal_the_eager_experts():
     with torch.no_grad():
         experts.config._experts_implementation = "eager"
         expected = experts(hidden, index, weights)
-        torch.testing.assert_close(dense_experts_forward(experts, hidden, index, weights), expected,
-                                   atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(
+            dense_experts_forward(experts, hidden, index, weights), expected, atol=1e-6, rtol=1e-5
+        )
 
 
 def test_only_classifiers_are_exported():

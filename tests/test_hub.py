@@ -27,24 +27,47 @@ def hub_folder(tmp_path_factory):
     """examples/save_for_hub.py on a small fine-tuned checkpoint (its evaluation.json gives the metrics table)."""
     root = tmp_path_factory.mktemp("hub")
     checkpoint = small_checkpoint(root / "checkpoint")
-    folder = load_example("save_for_hub").main([
-        "--model", str(checkpoint), "--output", str(root / "repo"), "--dataset", "my-lab/rest-task-eeg",
-        "--repo_id", "my-lab/neuript-rest-task",
-    ])
+    folder = load_example("save_for_hub").main(
+        [
+            "--model",
+            str(checkpoint),
+            "--output",
+            str(root / "repo"),
+            "--dataset",
+            "my-lab/rest-task-eeg",
+            "--repo_id",
+            "my-lab/neuript-rest-task",
+        ]
+    )
     return folder
 
 
 def test_the_folder_holds_everything_a_hub_repository_needs(hub_folder):
     names = {path.name for path in hub_folder.iterdir()}
-    assert {"config.json", "model.safetensors", "preprocessor_config.json", "README.md", "metrics.json",
-            "configuration_neuript.py", "modeling_neuript.py", "feature_extraction_neuript.py",
-            "electrodes_neuript.py", "pipeline_neuript.py"} <= names
+    assert {
+        "config.json",
+        "model.safetensors",
+        "preprocessor_config.json",
+        "README.md",
+        "metrics.json",
+        "configuration_neuript.py",
+        "modeling_neuript.py",
+        "feature_extraction_neuript.py",
+        "electrodes_neuript.py",
+        "pipeline_neuript.py",
+    } <= names
     config = json.loads((hub_folder / "config.json").read_text())
-    assert set(config["auto_map"]) == {"AutoConfig", "AutoModel", "AutoModelForPreTraining",
-                                       "AutoModelForSequenceClassification"}
+    assert set(config["auto_map"]) == {
+        "AutoConfig",
+        "AutoModel",
+        "AutoModelForPreTraining",
+        "AutoModelForSequenceClassification",
+    }
     assert config["custom_pipelines"] == {
-        "eeg-classification": {"impl": "pipeline_neuript.NeurIPTEEGClassificationPipeline",
-                               "pt": ["AutoModelForSequenceClassification"]},
+        "eeg-classification": {
+            "impl": "pipeline_neuript.NeurIPTEEGClassificationPipeline",
+            "pt": ["AutoModelForSequenceClassification"],
+        },
         "eeg-feature-extraction": {"impl": "pipeline_neuript.NeurIPTEEGFeatureExtractionPipeline", "pt": ["AutoModel"]},
     }
     assert config["id2label"] == {"0": "rest", "1": "task"}
@@ -70,10 +93,20 @@ def test_model_card_metadata_parses_and_states_the_contract_and_metrics(hub_fold
     assert yaml.safe_load(header) == data.to_dict()
 
     text = card.text
-    for words in ("high-pass 0.1 Hz (Butterworth order 4)", "low-pass 30 Hz (Butterworth order 8)",
-                  "to **64 Hz**", "2 s = 128 samples, a new window every 2 s", "A = 0.25", "exceeds 100 µV",
-                  "within ±3 µV", "both 50 and 60 Hz", "`rest`, `task`", "split `loso:s02`", "120 training windows",
-                  "fine-tuned from `neuript-tiny`"):
+    for words in (
+        "high-pass 0.1 Hz (Butterworth order 4)",
+        "low-pass 30 Hz (Butterworth order 8)",
+        "to **64 Hz**",
+        "2 s = 128 samples, a new window every 2 s",
+        "A = 0.25",
+        "exceeds 100 µV",
+        "within ±3 µV",
+        "both 50 and 60 Hz",
+        "`rest`, `task`",
+        "split `loso:s02`",
+        "120 training windows",
+        "fine-tuned from `neuript-tiny`",
+    ):
         assert words in text, words
     assert f"±100 µV maps to ±{float(a_law_compress(100.0)):.3f}" in text  # the number is the extractor's own curve
     assert "| balanced_accuracy | 0.5625 | 0.6123 |" in text
@@ -118,8 +151,9 @@ BLOCKED_PIPELINE = textwrap.dedent(
 )
 
 
-def test_the_repository_loads_and_classifies_real_eeg_where_the_package_cannot_be_imported(hub_folder, edf_path,
-                                                                                          tmp_path):
+def test_the_repository_loads_and_classifies_real_eeg_where_the_package_cannot_be_imported(
+    hub_folder, edf_path, tmp_path
+):
     import mne
     import torch
     from transformers import AutoFeatureExtractor, AutoModelForSequenceClassification, pipeline
@@ -127,18 +161,26 @@ def test_the_repository_loads_and_classifies_real_eeg_where_the_package_cannot_b
     extractor = AutoFeatureExtractor.from_pretrained(hub_folder)
     model = AutoModelForSequenceClassification.from_pretrained(hub_folder).eval()
     with torch.no_grad():
-        logits = model(**extractor(mne.io.read_raw(edf_path, preload=True, verbose="error"),
-                                   return_metadata=False)).logits
+        logits = model(
+            **extractor(mne.io.read_raw(edf_path, preload=True, verbose="error"), return_metadata=False)
+        ).logits
     windows = pipeline("eeg-classification", model=str(hub_folder), trust_remote_code=True)(edf_path)
     assert len(windows) == 30  # 61 s of EEGMMIDB in 2 s windows
-    reference = {"logits": logits.tolist(), "labels": [w["label"] for w in windows],
-                 "scores": [w["score"] for w in windows]}
+    reference = {
+        "logits": logits.tolist(),
+        "labels": [w["label"] for w in windows],
+        "scores": [w["score"] for w in windows],
+    }
     (tmp_path / "reference.json").write_text(json.dumps(reference))
     (tmp_path / "run.py").write_text(BLOCKED_PIPELINE)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(tmp_path / "modules"), "PYTHONPATH": ""}
     result = subprocess.run(
         [sys.executable, str(tmp_path / "run.py"), str(hub_folder), edf_path, str(tmp_path / "reference.json")],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "OK 30 NeurIPTEEGClassificationPipeline" in result.stdout
@@ -177,13 +219,25 @@ def test_push_to_hub_uploads_the_folder_save_for_hub_writes(monkeypatch):
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(HfApi, "create_repo", create_repo)
     monkeypatch.setattr(HfApi, "upload_folder", upload_folder)
-    result = push_to_hub(small_classifier(), NeurIPTFeatureExtractor(), "my-lab/neuript", private=True,
-                         metrics={"balanced_accuracy": 0.61}, license="apache-2.0")
+    result = push_to_hub(
+        small_classifier(),
+        NeurIPTFeatureExtractor(),
+        "my-lab/neuript",
+        private=True,
+        metrics={"balanced_accuracy": 0.61},
+        license="apache-2.0",
+    )
     assert result == "commit-info"
     assert calls["create_repo"] == ("my-lab/neuript", {"private": True, "exist_ok": True, "repo_type": "model"})
     assert calls["upload_folder"][0] == "my-lab/neuript"
-    assert {"config.json", "model.safetensors", "preprocessor_config.json", "README.md", "pipeline_neuript.py",
-            "modeling_neuript.py"} <= set(calls["files"])
+    assert {
+        "config.json",
+        "model.safetensors",
+        "preprocessor_config.json",
+        "README.md",
+        "pipeline_neuript.py",
+        "modeling_neuript.py",
+    } <= set(calls["files"])
     assert calls["card"].data.license == "apache-2.0"
     assert 'model="my-lab/neuript"' in calls["card"].text and "| balanced_accuracy | 0.6100 |" in calls["card"].text
 
@@ -204,8 +258,13 @@ def test_an_encoder_is_published_for_feature_extraction(tmp_path):
     from modeling_neuript.hub import save_for_hub
     from small_checkpoint import small_classifier
 
-    folder = save_for_hub(NeurIPTModel(small_classifier().config), NeurIPTFeatureExtractor(), tmp_path / "repo",
-                          base_model="my-lab/neuript-base", tags=["sleep"])
+    folder = save_for_hub(
+        NeurIPTModel(small_classifier().config),
+        NeurIPTFeatureExtractor(),
+        tmp_path / "repo",
+        base_model="my-lab/neuript-base",
+        tags=["sleep"],
+    )
     config = json.loads((folder / "config.json").read_text())
     assert list(config["custom_pipelines"]) == ["eeg-feature-extraction"]  # one task: pipeline(model=repo) infers it
     card = ModelCard.load(folder / "README.md")

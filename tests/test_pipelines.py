@@ -101,8 +101,9 @@ def test_a_hop_adds_overlapping_windows_and_leaves_the_others_unchanged(classify
     # the whole recording is filtered before windowing: same windows, same results (up to the batch's float rounding)
     assert [w["label"] for w in hopped[::2]] == [w["label"] for w in plain]
     np.testing.assert_allclose([w["score"] for w in hopped[::2]], [w["score"] for w in plain], atol=1e-6)
-    assert [(w["start"], w["end"], w["artifact_amplitude"]) for w in hopped[::2]] == \
-        [(w["start"], w["end"], w["artifact_amplitude"]) for w in plain]
+    assert [(w["start"], w["end"], w["artifact_amplitude"]) for w in hopped[::2]] == [
+        (w["start"], w["end"], w["artifact_amplitude"]) for w in plain
+    ]
 
 
 def test_a_list_of_recordings_gives_a_list_of_results(classify, raw):
@@ -165,8 +166,13 @@ def test_pipeline_file_imports_nothing_beyond_the_bundle_rule():
     """pipeline_neuript.py is copied into Hub repositories: at module level it may import only the standard library,
     numpy, torch, transformers and its siblings (mne only inside a try/except ImportError)."""
     tree = ast.parse((REPO / "modeling_neuript" / "pipeline_neuript.py").read_text())
-    guarded = {id(node) for handler in ast.walk(tree) if isinstance(handler, ast.Try)
-               for block in handler.body for node in ast.walk(block)}
+    guarded = {
+        id(node)
+        for handler in ast.walk(tree)
+        if isinstance(handler, ast.Try)
+        for block in handler.body
+        for node in ast.walk(block)
+    }
     allowed = set(sys.stdlib_module_names) | {"numpy", "torch", "transformers"}
     for node in ast.walk(tree):
         if id(node) in guarded:
@@ -183,10 +189,13 @@ def test_pipeline_file_imports_nothing_beyond_the_bundle_rule():
 def test_function_to_apply_gives_sigmoid_or_raw_scores(classify, raw):
     signal = raw.get_data()[:, : 160 * 4]  # 2 windows
     inputs = dict(channel_names=raw.ch_names, sampling_rate=160)
-    logits = torch.tensor([[w["scores"][label] for label in LABELS]
-                           for w in classify(signal, function_to_apply="none", **inputs)])
+    logits = torch.tensor(
+        [[w["scores"][label] for label in LABELS] for w in classify(signal, function_to_apply="none", **inputs)]
+    )
     softmax = [[w["scores"][label] for label in LABELS] for w in classify(signal, **inputs)]
-    sigmoid = [[w["scores"][label] for label in LABELS] for w in classify(signal, function_to_apply="sigmoid", **inputs)]
+    sigmoid = [
+        [w["scores"][label] for label in LABELS] for w in classify(signal, function_to_apply="sigmoid", **inputs)
+    ]
     torch.testing.assert_close(torch.tensor(softmax), logits.softmax(-1), atol=1e-6, rtol=0)
     torch.testing.assert_close(torch.tensor(sigmoid), logits.sigmoid(), atol=1e-6, rtol=0)
     with pytest.raises(ValueError, match="function_to_apply"):
@@ -199,12 +208,20 @@ def test_the_model_still_imports_when_transformers_pipelines_cannot(tmp_path):
     import os
     import subprocess
 
-    script = ("import sys, warnings; sys.modules['transformers.pipelines'] = None\n"
-              "with warnings.catch_warnings(record=True) as caught:\n"
-              "    warnings.simplefilter('always')\n"
-              "    from modeling_neuript import NeurIPTModel\n"
-              "print([str(w.message) for w in caught if 'pipelines not registered' in str(w.message)])\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    script = (
+        "import sys, warnings; sys.modules['transformers.pipelines'] = None\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    from modeling_neuript import NeurIPTModel\n"
+        "print([str(w.message) for w in caught if 'pipelines not registered' in str(w.message)])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "NeurIPT pipelines not registered: importing transformers.pipelines failed" in result.stdout
