@@ -266,6 +266,14 @@ def test_quick_pooling_run_probes_every_scheme_on_both_encoders(quick_runs):
     sites = len(result["settings"]["sites"])
     assert sum(sizes["hemisphere"].values()) >= sites and sizes["none"] == {"all": sites}
     assert "IILP (functional lobes)" in (out / "pooling.md").read_text()
+    # Schemes that form the same channel groups on this montage give the same features, hence the same scores.
+    same = [tuple(pair) for pair in result["settings"]["same_partitions"]]
+    assert ("coronal", "functional") in same  # C3, C4 | O1, O2 at the quick size
+    for a, b in same:
+        for encoder in ("random init", "AAMP-pretrained"):
+            # Equal up to the solver's tolerance (the columns come in another order).
+            score = {r["scheme"]: r["roc_auc"] for r in rows if r["encoder"] == encoder}
+            assert score[a] == pytest.approx(score[b], abs=0.01)
 
 
 @pytest.mark.slow

@@ -132,7 +132,7 @@ Paper Table 3 (BAcc %, from scratch; TUEV / MA / Mumtaz / SEED-V / P300 / 2A / m
 """
     figure = _plot(args, rows, recipe)
     return {"title": "Progressive experts vs none vs uniform at matched active parameters (paper Table 3, shrunk)",
-            "rows": rows, "summary": summary, "notes": _notes(rows),
+            "rows": rows, "summary": summary, "notes": _notes(rows) + _cpu_note(),
             "settings": {**recipe, "arms": {n: {k: v for k, v in a.items()} for n, a in arms.items()}},
             "figures": [figure]}
 
@@ -173,3 +173,11 @@ def _plot(args, rows: list[dict], recipe: dict):
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
+
+
+def _cpu_note() -> str:
+    import torch
+
+    from .pooling import cpu_minutes
+
+    return f"\n\nCPU time of this run: {cpu_minutes():.1f} min (one process, {torch.get_num_threads()} torch thread(s))."

@@ -82,6 +82,28 @@ def pool(means: np.ndarray, positions: np.ndarray, scheme: str) -> np.ndarray:
     return pooled.reshape(len(means), -1).astype(np.float32)
 
 
+def same_partitions(positions: np.ndarray) -> list[tuple[str, str]]:
+    """Pairs of schemes whose non-empty groups are the same channel sets on the montage `positions (C, 3)`: their
+    pooled features are equal up to the all-zero columns of empty groups, so any probe scores them alike."""
+    from ..electrodes_neuript import lobe_membership
+
+    groups = {}
+    for _, scheme in SCHEMES:
+        membership = lobe_membership(torch.from_numpy(positions), scheme).bool().numpy()
+        groups[scheme] = sorted(tuple(np.flatnonzero(row)) for row in membership if row.any())
+    names = [scheme for _, scheme in SCHEMES]
+    return [(a, b) for i, a in enumerate(names) for b in names[i + 1 :] if groups[a] == groups[b]]
+
+
+def cpu_minutes() -> float:
+    """CPU time (user + system) this process has used so far, in minutes: the cost on an idle machine, which the
+    wall time on a shared one overstates."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return (usage.ru_utime + usage.ru_stime) / 60
+
+
 def group_sizes(positions: np.ndarray) -> dict:
     """Channels per group of every scheme, for the montage of `positions (C, 3)`."""
     from ..electrodes_neuript import LOBE_GROUP_NAMES, lobe_membership
@@ -120,14 +142,15 @@ def run(args) -> dict:
     used = np.unique(np.concatenate([np.concatenate(f) for f in folds.values()]))
     row_of = {index: i for i, index in enumerate(used)}
 
-    rows, sizes = [], None
+    rows, sizes, same = [], None, []
     for seed in recipe["seeds"]:
         encoders = {"random init": common.load_encoder(recipe["model"], recipe.get("config_overrides"), seed=1000 + seed)}
         if recipe.get("pretrain_steps"):
             encoders["AAMP-pretrained"] = common.load_encoder(str(common.pretrain(cache, unlabelled, recipe, seed=seed)))
         for encoder_name, model in encoders.items():
             means, positions = channel_means(model, events, used, recipe["embedding_batch_size"])
-            sizes = sizes or group_sizes(positions[0])
+            if sizes is None:
+                sizes, same = group_sizes(positions[0]), same_partitions(positions[0])
             for name, scheme in SCHEMES:
                 features = pool(means, positions, scheme)
                 for spec, (train, test) in folds.items():
@@ -184,9 +207,16 @@ Paper Table 5 (BAcc %, fine-tuned; TUEV / MA / Mumtaz / SEED-V / P300 / 2A / mea
 {paper}
 """
     figure = _plot(args, rows, recipe)
+    notes = _notes(rows)
+    if same:
+        pairs = "; ".join(f"{SCHEME_NAMES[a]} and {SCHEME_NAMES[b]}" for a, b in same)
+        notes += (f"\n\nOn this montage these schemes form the same channel groups (they differ only by empty "
+                  f"groups, which pool to zeros), so their features carry the same information and the probe scores "
+                  f"them alike: {pairs}. A denser montage (the full size's 19 sites) separates them.")
+    notes += f"\n\nCPU time of this run: {cpu_minutes():.1f} min (one process, {torch.get_num_threads()} torch thread(s))."
     return {"title": "Pooling: IILP vs mean vs hemisphere / sagittal / coronal groups (paper Table 5, shrunk)",
-            "rows": rows, "summary": summary, "notes": _notes(rows), "settings": {**recipe, "group_sizes": sizes},
-            "figures": [figure]}
+            "rows": rows, "summary": summary, "notes": notes,
+            "settings": {**recipe, "group_sizes": sizes, "same_partitions": same}, "figures": [figure]}
 
 
 def verdict(first: tuple, second: tuple, direction: str = "in the paper's direction") -> str:

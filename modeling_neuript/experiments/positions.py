@@ -116,7 +116,7 @@ The learned arm's vocabulary is montage A ({len(vocabulary)} channels) plus one 
 """
     figure = _plot(args, rows, recipe)
     return {"title": "3-D sinusoidal vs learned channel positions, and an unseen montage (paper Table 11, shrunk)",
-            "rows": rows, "summary": summary, "notes": _notes(rows),
+            "rows": rows, "summary": summary, "notes": _notes(rows) + _cpu_note(),
             "settings": {**recipe, "montage_A": channels["A"], "montage_B": channels["B"], "vocabulary": vocabulary},
             "figures": [figure]}
 
@@ -176,3 +176,11 @@ def _plot(args, rows: list[dict], recipe: dict):
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
+
+
+def _cpu_note() -> str:
+    import torch
+
+    from .pooling import cpu_minutes
+
+    return f"\n\nCPU time of this run: {cpu_minutes():.1f} min (one process, {torch.get_num_threads()} torch thread(s))."
