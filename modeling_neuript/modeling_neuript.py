@@ -854,6 +854,11 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
                     f"The weights in {pretrained_model_name_or_path} are truncated or corrupted ({text}). Re-download "
                     f"or re-save the checkpoint; nothing was loaded."
                 ) from error
+            if "ignore_mismatched_sizes" in text:  # transformers' RuntimeError after its size-mismatch report
+                raise ValueError(
+                    f"Weights of {pretrained_model_name_or_path} do not match the shapes its config.json describes "
+                    f"(see the load report above): the config and the weights come from different models."
+                ) from error
             raise
         missing_backbone = [k for k in info["missing_keys"] if not k.startswith(cls._head_prefixes or ("\0",))]
         if missing_backbone:
@@ -861,6 +866,17 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
                 f"The checkpoint {pretrained_model_name_or_path} lacks {len(missing_backbone)} backbone weight(s) of "
                 f"{cls.__name__}, e.g. {sorted(missing_backbone)[:5]}: refusing to initialise them at random. Check "
                 f"that the checkpoint is a NeurIPT model with this configuration."
+            )
+        roots = {key.split(".")[0] for key in model.base_model.state_dict()}  # embeddings, merges, layers, ...
+        prefix = f"{model.base_model_prefix}."
+        extra_backbone = [
+            k for k in info["unexpected_keys"] if k.removeprefix(prefix).split(".")[0] in roots
+        ]
+        if extra_backbone:
+            raise ValueError(
+                f"The checkpoint {pretrained_model_name_or_path} has {len(extra_backbone)} backbone weight(s) that its "
+                f"configuration has no place for, e.g. {sorted(extra_backbone)[:5]}: config.json does not match the "
+                f"weights (fewer layers or experts than were trained?); refusing to drop them."
             )
         if info.get("mismatched_keys"):
             raise ValueError(
