@@ -635,6 +635,90 @@ class NeurIPTFeatureExtractor(FeatureExtractionMixin):
         )
         return self._preprocess(recording, channel_positions)
 
+    def preprocess_in_chunks(
+        self,
+        recording,
+        channel_names: Optional[Sequence[str]] = None,
+        sampling_rate: Optional[float] = None,
+        units: Optional[str] = None,
+        channel_positions=None,
+        line_freq: Optional[float] = None,
+        chunk_seconds: float = 600.0,
+        margin_seconds: float = 120.0,
+    ):
+        """
+        The pipeline of `preprocess_recording` over a recording too long for memory, one chunk at a time: a generator
+        of the same dicts, each holding the windows that start inside one chunk, in order. Peak memory depends on
+        `chunk_seconds + 2 × margin_seconds`, not on the recording's length.
+
+        `recording` is a `(channels, time)` array (an `np.memmap` works: only the chunk being processed is read) or an
+        mne `Raw` opened with `preload=False` (chunks are read with `get_data(start=, stop=)`; names, rate, montage
+        and power-line frequency come from it).
+
+        Equivalence with processing in one piece: every chunk is extended by `margin_seconds` on both sides, run
+        through the whole pipeline, and only its own windows are kept. The chunk grid is aligned with the resampler's
+        phase and the window grid, so window starts, channel positions and flags are those of the one-piece result;
+        the values differ only by the zero-phase IIR filters' response cut at the margin (the 0.1 Hz high-pass decays
+        to ~1e-4 of a step within 60 s). `tests/test_reliability.py` checks the agreement on real EEG. The mean
+        removal per chunk instead of per recording changes nothing after the high-pass, so `l_freq` is required.
+        """
+        if self.l_freq is None:
+            raise ValueError("preprocess_in_chunks needs the high-pass (l_freq): without it each chunk's mean would "
+                             "differ from the recording's. Process the recording in one piece instead.")
+        if _is_mne_like(recording):
+            info = recording.info
+            picks = [i for i, ch in enumerate(info["chs"])
+                     if int(ch["kind"]) == FIFF_EEG_CH and ch["ch_name"] not in set(info.get("bads", []) or [])]
+            if not picks:
+                raise ValueError(f"The {type(recording).__name__} has no good EEG channel (channel types 'eeg', not bad).")
+            names = [info["chs"][i]["ch_name"] for i in picks]
+            rate = float(info["sfreq"])
+            scale = UNITS_TO_MICROVOLTS["V"]
+            total = int(recording.n_times)
+            montage = recording.get_montage() if hasattr(recording, "get_montage") else None
+            positions = None
+            if montage is not None:
+                positions = {n: xyz for n, xyz in positions_from_montage(montage).items()
+                             if n in names and any(abs(v) > 0 for v in xyz)} or None
+            line_freq = info.get("line_freq") if line_freq is None else line_freq
+
+            def read(start, stop):
+                return np.asarray(recording.get_data(picks=picks, start=start, stop=stop), dtype=np.float64)
+        else:
+            if channel_names is None:
+                raise ValueError("channel_names is required for array inputs: one name per channel (row).")
+            if getattr(recording, "ndim", None) != 2:
+                raise ValueError(f"A recording must be a 2-D array (channels, time), got {type(recording).__name__}.")
+            names, rate = list(channel_names), _check_rate(sampling_rate, "array inputs")
+            scale = _check_units(self.units if units is None else units)
+            total, positions = int(recording.shape[1]), None
+
+            def read(start, stop):
+                return _to_numpy(recording[:, start:stop], "recording")
+
+        up, down = resampling_factors(rate, self.sampling_rate)
+        unit_out = math.lcm(self.window_stride, up)  # output samples per grid step: window grid and resampler phase
+        unit_in = unit_out * down // up  # the same step in input samples
+        chunk = max(1, round(chunk_seconds * rate / unit_in)) * unit_in
+        margin = max(1, math.ceil(max(margin_seconds * rate, self.window_seconds * rate) / unit_in)) * unit_in
+        reach = math.ceil(self.window_length * down / up) + unit_in  # input covering a window started at the chunk end
+        start = 0
+        while start < total:
+            first, last = max(0, start - margin), min(total, start + chunk + reach + margin)
+            piece = _Recording(read(first, last), names, rate, scale, positions, line_freq, first / rate)
+            try:
+                result = self._preprocess(piece, channel_positions)
+            except ValueError as error:
+                if "too short" in str(error) and first > 0:
+                    break  # the tail holds no window that a one-piece run would have
+                raise
+            offset = first * up // down  # output sample of the piece's first sample (exact: first % unit_in == 0)
+            local = np.rint((result["window_start_seconds"] - first / rate) * self.sampling_rate).astype(np.int64)
+            owned = (local + offset >= start * up // down) & (local + offset < (start + chunk) * up // down)
+            yield {**result, **{k: result[k][owned] for k in ("input_values", "window_start_seconds",
+                                                               "artifact_amplitude", "artifact_flat")}}
+            start += chunk
+
     def _preprocess(self, recording: _Recording, channel_positions=None) -> dict[str, Any]:
         signal, names, rate = recording.signal, recording.channel_names, recording.sampling_rate
         self._check_signal(signal, names, rate)

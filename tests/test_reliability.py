@@ -6,6 +6,10 @@ oracle, so an error for a valid input fails as surely as a crash does. Fixed see
 same cases every run. The number of cases run is printed in the reliability summary line."""
 
 import math
+import os
+import subprocess
+import sys
+import textwrap
 import warnings
 
 import numpy as np
@@ -23,7 +27,7 @@ from modeling_neuript import (
 )
 from modeling_neuript.electrodes_neuript import channel_key, resolve_channel_positions
 from modeling_neuript.feature_extraction_neuript import a_law_compress, resampling_factors
-from reliability_registry import count
+from reliability_registry import PEAK_RSS_MIB, count
 
 SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -346,3 +350,72 @@ def test_padding_never_changes_real_channels(channels, padded, time, seed):
         together = model(torch.cat([values, junk], 1), torch.cat([positions, torch.zeros(1, padded, 3)], 1),
                          channel_mask=mask).last_hidden_state
     torch.testing.assert_close(together[:, :channels], alone, atol=1e-5, rtol=1e-4)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Long recordings: the chunked path gives the one-piece windows in memory that does not grow with the length
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def test_chunked_extraction_of_real_eeg_equals_one_piece(face13_raw):
+    raw = face13_raw.copy().pick(["A1", "A19", "B12", "C7", "D32"])
+    signal, names = raw.get_data(), raw.ch_names
+    extractor = NeurIPTFeatureExtractor(window_stride_seconds=3.0)
+    whole = extractor.preprocess_recording(signal, names, raw.info["sfreq"], units="V", line_freq=raw.info["line_freq"])
+    for chunk_seconds in (60.0, 250.0):
+        parts = list(extractor.preprocess_in_chunks(raw, chunk_seconds=chunk_seconds, margin_seconds=60.0))
+        assert len(parts) == math.ceil(raw.n_times / raw.info["sfreq"] / chunk_seconds)
+        np.testing.assert_array_equal(np.concatenate([p["window_start_seconds"] for p in parts]),
+                                      whole["window_start_seconds"])
+        for key in ("artifact_amplitude", "artifact_flat"):
+            np.testing.assert_array_equal(np.concatenate([p[key] for p in parts]), whole[key])
+        values = np.concatenate([p["input_values"] for p in parts])
+        np.testing.assert_allclose(values, whole["input_values"], atol=5e-6, rtol=0)  # A-law units; max |x| ≈ 5
+
+
+LONG_RECORDING = textwrap.dedent("""
+    import sys
+    import mne
+    from modeling_neuript import NeurIPTFeatureExtractor
+    raw = mne.io.read_raw_fif(sys.argv[1], preload=False, verbose="error")
+    windows = flagged = 0
+    for part in NeurIPTFeatureExtractor().preprocess_in_chunks(raw, chunk_seconds=300.0, margin_seconds=60.0):
+        windows += len(part["input_values"])
+        flagged += int(part["artifact_amplitude"].sum())
+    # VmHWM: the peak RSS of this process image (ru_maxrss would carry over the forking parent's peak across exec)
+    peak = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")][0]
+    print("WINDOWS", windows, "PEAK_RSS_KIB", peak)
+""")
+
+
+@pytest.mark.slow
+def test_long_recording_peak_memory_does_not_grow_with_length(tmp_path):
+    """1 h and 4 h of 8-channel 256 Hz EEG-like noise written as FIF, read lazily and extracted in 5 min chunks in a
+    fresh process: the same peak RSS (within 40 MiB) although the 4 h recording alone is 236 MB as float64."""
+    import mne
+
+    script = tmp_path / "long.py"
+    script.write_text(LONG_RECORDING)
+    names = ["Fp1", "Fp2", "C3", "C4", "P7", "P8", "O1", "O2"]
+    peaks = {}
+    for hours in (1, 4):
+        rng = np.random.default_rng(hours)
+        samples = int(hours * 3600 * 256)
+        data = np.cumsum(rng.normal(scale=2e-6, size=(8, samples)).astype(np.float32), axis=1, dtype=np.float64)
+        data -= np.linspace(0, 1, samples)[None] * data[:, -1:]  # no drift across hours
+        raw = mne.io.RawArray(data, mne.create_info(names, 256.0, "eeg"), verbose="error")
+        del data
+        path = tmp_path / f"long_{hours}h_raw.fif"
+        raw.save(path, fmt="single", verbose="error")
+        del raw
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+        result = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True,
+                                timeout=900, env=env)
+        assert result.returncode == 0, result.stderr[-3000:]
+        words = result.stdout.split()
+        assert int(words[words.index("WINDOWS") + 1]) == hours * 3600 // 4
+        peaks[hours] = int(words[words.index("PEAK_RSS_KIB") + 1]) / 1024
+        PEAK_RSS_MIB[f"{hours} h x 8 ch x 256 Hz"] = peaks[hours]
+        path.unlink()
+    print(f"peak RSS: 1 h {peaks[1]:.0f} MiB, 4 h {peaks[4]:.0f} MiB")
+    assert peaks[4] - peaks[1] < 40
