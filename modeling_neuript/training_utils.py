@@ -138,13 +138,18 @@ def expert_load(router_logits: Sequence[torch.Tensor], config) -> list[dict]:
         counts = torch.bincount(chosen.reshape(-1), minlength=num_experts).float()
         fraction = counts / counts.sum()
         entropy = -(fraction * fraction.clamp(min=1e-12).log()).sum() / math.log(num_experts)
-        stats.append({"module": name, "fraction": fraction.tolist(), "entropy": float(entropy)})
+        stats.append({"module": name, "fraction": fraction.tolist(), "entropy": float(entropy), "top_k": k})
     return stats
 
 
 def warn_on_collapse(stats: list[dict], threshold: float = 0.9) -> list[str]:
-    """Warn (and return the modules) where one expert takes more than `threshold` of the routing slots."""
-    collapsed = [s["module"] for s in stats if max(s["fraction"]) > threshold and len(s["fraction"]) > 1]
+    """Warn (and return the modules) where one expert receives more than `threshold` of the tokens. Each token
+    takes `top_k` distinct experts, so an expert's share of the tokens is its share of the routing slots × `top_k`
+    (with top-2 routing one expert can hold at most half of the slots, and then it receives every token)."""
+    collapsed = [
+        s["module"] for s in stats
+        if len(s["fraction"]) > s.get("top_k", 1) and max(s["fraction"]) * s.get("top_k", 1) > threshold
+    ]
     if collapsed:
         warnings.warn(
             f"Expert collapse: in {collapsed} one expert receives more than {threshold:.0%} of the tokens. Raise "
