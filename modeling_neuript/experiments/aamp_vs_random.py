@@ -100,12 +100,13 @@ across strategies or ratios, since the masked points differ):
             "summary": summary, "notes": _notes(rows, recipe), "settings": recipe, "figures": [figure]}
 
 
-def _verdict(gap: float, spread: float, runs: int, direction: str) -> str:
+def _verdict(gap: float, spread: float, runs: int, claim: str) -> str:
     if runs < 2:
         return "from a single run (no spread to judge it against)"
     if abs(gap) <= spread:
         return f"within one standard deviation ({spread:.3f}): not distinguishable at this size"
-    return f"larger than one standard deviation ({spread:.3f}), " + (direction if gap > 0 else "against " + direction)
+    side = "supports" if gap > 0 else "contradicts"
+    return f"larger than one standard deviation ({spread:.3f}); it {side} the claim that {claim}"
 
 
 def _notes(rows: list[dict], recipe: dict) -> str:
@@ -119,9 +120,9 @@ def _notes(rows: list[dict], recipe: dict) -> str:
     lift = bacc(aamp)[0] - bacc(none)[0]
     spread = max(bacc(aamp)[1], bacc(random)[1])
     return (
-        f"Reading: AAMP − random = {gap:+.3f} BAcc, {_verdict(gap, spread, aamp['runs'], 'the paper’s direction')}. "
+        f"Reading: AAMP − random = {gap:+.3f} BAcc, {_verdict(gap, spread, aamp['runs'], 'AAMP beats random masking')}. "
         f"AAMP − no pretraining = {lift:+.3f} BAcc, "
-        f"{_verdict(lift, max(bacc(aamp)[1], bacc(none)[1]), aamp['runs'], 'pretraining helps')}. "
+        f"{_verdict(lift, max(bacc(aamp)[1], bacc(none)[1]), aamp['runs'], 'AAMP pretraining improves the features')}. "
         f"The untrained encoder's pooled features ({bacc(none)[0]:.3f} ± {bacc(none)[1]:.3f}) are the floor any "
         f"pretraining has to beat. Two subjects, one dataset and a few dozen pretraining updates: read every "
         f"difference here as a reproducible measurement of this small setting, not as evidence for or against the "
