@@ -14,9 +14,9 @@ from helpers import tiny_config
 from modeling_neuript import NeurIPTForPretraining
 from modeling_neuript.training_utils import WindowCollator, expert_load, load_prepared, warn_on_collapse
 
-# CPU autocast costs ~0.7-2 s per tiny-preset step (op overhead, not size), so CI runs 40 steps per precision;
-# NEURIPT_NUMERICS_STEPS=200 runs the longer check.
-STEPS = int(os.environ.get("NEURIPT_NUMERICS_STEPS", 40))
+# CPU autocast costs ~2 s per tiny-preset step here (op overhead, not size; fp32 0.5 s), so CI runs 20 steps per
+# precision; NEURIPT_NUMERICS_STEPS=200 runs the longer check.
+STEPS = int(os.environ.get("NEURIPT_NUMERICS_STEPS", 20))
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_autocast_training_stays_finite_and_records_expert_entropy(face13_batche
         scaler.update()
         optimizer.zero_grad()
         losses.append(out.loss.item())
-        if step % 10 == 0 or step == STEPS - 1:
+        if step % 5 == 0 or step == STEPS - 1:
             stats = expert_load(out.router_logits, config)
             assert [s["module"] for s in stats] == [f"layer{i}_{s}" for i in (3, 4, 5, 6) for s in ("time", "channel")]
             entropies.append([s["entropy"] for s in stats])
@@ -58,8 +58,8 @@ def test_autocast_training_stays_finite_and_records_expert_entropy(face13_batche
     assert all(torch.isfinite(p).all() for p in model.parameters())
     entropies = np.array(entropies)
     assert ((entropies >= 0) & (entropies <= 1)).all()
-    assert np.mean(losses[-10:]) < np.mean(losses[:10])  # it trains, in reduced precision
-    print(f"{dtype}: loss {np.mean(losses[:10]):.3f} -> {np.mean(losses[-10:]):.3f}; expert-load entropy last "
+    assert np.mean(losses[-5:]) < np.mean(losses[:5])  # it trains, in reduced precision
+    print(f"{dtype}: loss {np.mean(losses[:5]):.3f} -> {np.mean(losses[-5:]):.3f}; expert-load entropy last "
           f"{np.round(entropies[-1], 2).tolist()}")
 
 
