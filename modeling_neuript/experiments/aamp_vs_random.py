@@ -29,12 +29,7 @@ def arms(recipe: dict) -> list[tuple[str, str, float]]:
 
 
 def run(args) -> dict:
-    recipe = common.load_recipe(args)
-    cache = common.cache_dir(args)
-    events = common.prepare_face13(cache, recipe["sites"])
-    unlabelled = common.prepare_face13(cache, recipe["sites"], mode="pretraining",
-                                       window_seconds=recipe["pretrain_window_seconds"])
-    labels, names = common.task_targets(events, recipe["task"])
+    recipe, cache, events, unlabelled, labels, names = common.experiment_data(args)
     from ..training_utils import load_prepared
 
     subjects = np.asarray(load_prepared(events)[0]["subject"])
@@ -155,8 +150,5 @@ def _plot(args, table8: list[dict], sweep_table: list[dict], recipe: dict):
     axes[1].legend(fontsize=8)
     figure.suptitle(f"Frozen encoder + logistic regression, Face13 {recipe['task']}, {len(recipe['seeds'])} seed(s)",
                     fontsize=9)
-    figure.tight_layout()
-    path = common.figure_path(args)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    path = common.save_figure(figure, args)
     return path

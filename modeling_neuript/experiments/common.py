@@ -137,6 +137,30 @@ def settings_key(settings: dict) -> str:
     return hashlib.sha1(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
+def experiment_data(args) -> tuple:
+    """What every experiment starts from: `(recipe, cache, events, unlabelled, labels, names)` — the merged recipe,
+    the cache folder, the prepared labelled (events) and unlabelled (pretraining) Face13 folders, and the task's
+    per-window targets with their class names."""
+    recipe = load_recipe(args)
+    cache = cache_dir(args)
+    events = prepare_face13(cache, recipe["sites"])
+    unlabelled = prepare_face13(cache, recipe["sites"], mode="pretraining", window_seconds=recipe["pretrain_window_seconds"])
+    labels, names = task_targets(events, recipe["task"])
+    return recipe, cache, events, unlabelled, labels, names
+
+
+def save_figure(figure, args, suffix: str = "", **savefig) -> Path:
+    """Write `figure` to `figure_path(args, suffix)` (110 dpi) and close it."""
+    import matplotlib.pyplot as plt
+
+    if not savefig.get("bbox_inches"):
+        figure.tight_layout()
+    path = figure_path(args, suffix)
+    figure.savefig(path, dpi=110, **savefig)
+    plt.close(figure)
+    return path
+
+
 def figure_path(args, suffix: str = "") -> Path:
     """`<output_dir>/<experiment><suffix>.png` (the folder is created)."""
     out = Path(args.output_dir)

@@ -18,6 +18,7 @@ split of `finetune_splits`, once per seed. Rows: one per (arm, seed, split), wit
 import numpy as np
 
 from . import common
+from .pooling import cpu_note
 
 # name -> (experts per layer, the width resized to match the reference's active parameters, or None for the reference)
 ARMS = {
@@ -132,7 +133,7 @@ Paper Table 3 (BAcc %, from scratch; TUEV / MA / Mumtaz / SEED-V / P300 / 2A / m
 """
     figure = _plot(args, rows, recipe)
     return {"title": "Progressive experts vs none vs uniform at matched active parameters (paper Table 3, shrunk)",
-            "rows": rows, "summary": summary, "notes": _notes(rows) + _cpu_note(),
+            "rows": rows, "summary": summary, "notes": _notes(rows) + cpu_note(),
             "settings": {**recipe, "arms": {n: {k: v for k, v in a.items()} for n, a in arms.items()}},
             "figures": [figure]}
 
@@ -168,16 +169,5 @@ def _plot(args, rows: list[dict], recipe: dict):
     axis.set_xticks(range(len(names)), [f"{n}\n{active[n] / 1e3:.1f} k active" for n in names], fontsize=8)
     axis.set(ylabel="balanced accuracy (test)", ylim=(0.4, None),
              title=f"Expert schedules, fine-tuned from scratch, Face13 {recipe['task']}, {len(recipe['seeds'])} seed(s)")
-    figure.tight_layout()
-    path = common.figure_path(args)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    path = common.save_figure(figure, args)
     return path
-
-
-def _cpu_note() -> str:
-    import torch
-
-    from .pooling import cpu_minutes
-
-    return f"\n\nCPU time of this run: {cpu_minutes():.1f} min (one process, {torch.get_num_threads()} torch thread(s))."

@@ -26,12 +26,7 @@ N170 = (0.13, 0.20)  # seconds after the stimulus
 def run(args) -> dict:
     from ..training_utils import WindowCollator, load_prepared
 
-    recipe = common.load_recipe(args)
-    cache = common.cache_dir(args)
-    events = common.prepare_face13(cache, recipe["sites"])
-    unlabelled = common.prepare_face13(cache, recipe["sites"], mode="pretraining",
-                                       window_seconds=recipe["pretrain_window_seconds"])
-    labels, names = common.task_targets(events, recipe["task"])
+    recipe, cache, events, unlabelled, labels, names = common.experiment_data(args)
     dataset, extractor, manifest = load_prepared(events)
     spec = recipe["splits"][0]
     held_out = spec.split(":")[1]
@@ -154,10 +149,7 @@ def _plot_masks(args, drawn: dict, channel_names: list):
     axes[0, 1].legend(fontsize=7, loc="upper right")
     figure.suptitle("AAMP hides one amplitude band per channel (points scattered in time); random hides points anywhere",
                     fontsize=9)
-    figure.tight_layout()
-    path = common.figure_path(args)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    path = common.save_figure(figure, args)
     return path
 
 
@@ -227,10 +219,7 @@ def _plot_topomaps(args, erp: np.ndarray, correlation: np.ndarray, positions: np
                                         vlim=(-limit, limit))
         figure.colorbar(image, ax=axis, shrink=0.8)
         axis.set_title(title, fontsize=9)
-    figure.tight_layout()
-    path = common.figure_path(args, "_topomaps")
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    path = common.save_figure(figure, args, "_topomaps")
     return path
 
 

@@ -104,6 +104,13 @@ def cpu_minutes() -> float:
     return (usage.ru_utime + usage.ru_stime) / 60
 
 
+def cpu_note() -> str:
+    """The report's line on this run's CPU time."""
+    import torch
+
+    return f"\n\nCPU time of this run: {cpu_minutes():.1f} min (one process, {torch.get_num_threads()} torch thread(s))."
+
+
 def group_sizes(positions: np.ndarray) -> dict:
     """Channels per group of every scheme, for the montage of `positions (C, 3)`."""
     from ..electrodes_neuript import LOBE_GROUP_NAMES, lobe_membership
@@ -132,12 +139,7 @@ def probe_folds(recipe: dict, events: Path, labels: np.ndarray) -> dict:
 
 
 def run(args) -> dict:
-    recipe = common.load_recipe(args)
-    cache = common.cache_dir(args)
-    events = common.prepare_face13(cache, recipe["sites"])
-    unlabelled = common.prepare_face13(cache, recipe["sites"], mode="pretraining",
-                                       window_seconds=recipe["pretrain_window_seconds"])
-    labels, names = common.task_targets(events, recipe["task"])
+    recipe, cache, events, unlabelled, labels, names = common.experiment_data(args)
     folds = probe_folds(recipe, events, labels)
     used = np.unique(np.concatenate([np.concatenate(f) for f in folds.values()]))
     row_of = {index: i for i, index in enumerate(used)}
@@ -269,8 +271,5 @@ def _plot(args, rows: list[dict], recipe: dict):
              title=f"Pooling schemes, Face13 {recipe['task']}, {len(recipe['sites'])} sites, "
                    f"{len(recipe['seeds'])} seed(s)")
     axis.legend(fontsize=7)
-    figure.tight_layout()
-    path = common.figure_path(args)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    path = common.save_figure(figure, args)
     return path

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import common
+from .pooling import cpu_note
 
 ARMS = {"grid": "3-D sinusoidal (grid)", "learned": "learned per channel"}
 
@@ -116,7 +117,7 @@ The learned arm's vocabulary is montage A ({len(vocabulary)} channels) plus one 
 """
     figure = _plot(args, rows, recipe)
     return {"title": "3-D sinusoidal vs learned channel positions, and an unseen montage (paper Table 11, shrunk)",
-            "rows": rows, "summary": summary, "notes": _notes(rows) + _cpu_note(),
+            "rows": rows, "summary": summary, "notes": _notes(rows) + cpu_note(),
             "settings": {**recipe, "montage_A": channels["A"], "montage_B": channels["B"], "vocabulary": vocabulary},
             "figures": [figure]}
 
@@ -171,16 +172,5 @@ def _plot(args, rows: list[dict], recipe: dict):
     axis.set(ylabel="balanced accuracy (held-out)", ylim=(0.4, None),
              title=f"Electrode positions: sinusoidal vs learned, Face13 {recipe['task']}, {len(recipe['seeds'])} seed(s)")
     axis.legend(fontsize=8)
-    figure.tight_layout()
-    path = common.figure_path(args)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    path = common.save_figure(figure, args)
     return path
-
-
-def _cpu_note() -> str:
-    import torch
-
-    from .pooling import cpu_minutes
-
-    return f"\n\nCPU time of this run: {cpu_minutes():.1f} min (one process, {torch.get_num_threads()} torch thread(s))."

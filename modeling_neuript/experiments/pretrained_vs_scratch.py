@@ -14,12 +14,7 @@ from . import common
 
 
 def run(args) -> dict:
-    recipe = common.load_recipe(args)
-    cache = common.cache_dir(args)
-    events = common.prepare_face13(cache, recipe["sites"])
-    unlabelled = common.prepare_face13(cache, recipe["sites"], mode="pretraining",
-                                       window_seconds=recipe["pretrain_window_seconds"])
-    _, names = common.task_targets(events, recipe["task"])
+    recipe, cache, events, unlabelled, _, names = common.experiment_data(args)
     rows = []
     for seed in recipe["seeds"]:
         checkpoint = common.pretrain(cache, unlabelled, recipe, seed=seed, mask_ratios=recipe.get("mask_ratios"))
@@ -108,8 +103,5 @@ def _plot(args, rows: list[dict], recipe: dict):
     axis.set(xlabel="training labels used", ylabel="balanced accuracy (held-out subject)",
              title=f"Face13 {recipe['task']}: fine-tuned, low-label curve")
     axis.legend(fontsize=8)
-    figure.tight_layout()
-    path = common.figure_path(args)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    path = common.save_figure(figure, args)
     return path
