@@ -10,10 +10,10 @@
 5. print the table (BAcc, κ, AUROC as mean ± std over folds × seeds) and write `report.md` with PNGs: loss curves,
    confusion matrices and a topomap of channel importance (occlusion) under `output_dir`.
 
-The default size: 8 sites (F3, F4, C3, C4, P7, P8, O1, O2), 150 AAMP updates on 2 s windows, 4 fine-tuning epochs,
+The default size: 8 sites (F3, F4, C3, C4, P7, P8, O1, O2), 120 AAMP updates on 2 s windows, 3 fine-tuning epochs,
 one seed (the ± is then over the two folds of each split kind), sized for the 15-minute goal on 2 CPU cores (the
-earlier default of 200 updates and 6 epochs took 19 min 57 s; the measured time of this one is in
-docs/demo/report.md). `--seeds 3 --sites all19 --pretrain_steps 400` is the
+earlier defaults took 19 min 57 s (200 updates, 6 epochs) and were on course for ~17 min (150 updates, 4 epochs);
+the measured time of this one is in docs/demo/report.md). `--seeds 3 --sites all19 --pretrain_steps 400` is the
 full protocol (not timed). `--quick` runs the same steps at a
 size meant for CI (one task, two splits, a few minutes): its numbers show the pipeline works, not how well the model
 does.
@@ -38,8 +38,8 @@ class DemoArguments:
     output_dir: str = field(default="outputs/demo", metadata={"help": "Where data, runs and the report are written."})
     quick: bool = field(default=False, metadata={"help": "The CI-sized version: one task, two splits, few steps."})
     seeds: Optional[int] = field(default=None, metadata={"help": "Fine-tuning seeds (default 1; 3 for the full protocol, ~45 min)."})
-    pretrain_steps: Optional[int] = field(default=None, metadata={"help": "AAMP updates (default 150; quick 10)."})
-    epochs: Optional[int] = field(default=None, metadata={"help": "Fine-tuning epochs (default 4; quick 1)."})
+    pretrain_steps: Optional[int] = field(default=None, metadata={"help": "AAMP updates (default 120; quick 10)."})
+    epochs: Optional[int] = field(default=None, metadata={"help": "Fine-tuning epochs (default 3; quick 1)."})
     sites: Optional[str] = field(default=None, metadata={"help": "Comma separated 10-20 sites (default F3,F4,C3,C4,P7,P8,O1,O2; 'all19' for the 19 sites)."})
     model: str = field(default="neuript-tiny", metadata={"help": "Preset to pretrain and fine-tune."})
     tasks: Optional[str] = field(default=None, metadata={"help": "Comma separated (default both; quick: face_vs_house)."})
@@ -56,8 +56,8 @@ def _sizes(args: DemoArguments) -> dict:
         "splits": None if args.splits is None and not quick else (args.splits or "loso:s02,within:s01").split(","),
         "sites": SITES_19 if args.sites == "all19" else (args.sites.split(",") if args.sites else SITES_8),
         "seeds": args.seeds or 1,
-        "pretrain_steps": args.pretrain_steps or (10 if quick else 150),
-        "epochs": args.epochs or (1 if quick else 4),
+        "pretrain_steps": args.pretrain_steps or (10 if quick else 120),
+        "epochs": args.epochs or (1 if quick else 3),
         "pretrain_window_seconds": 2.0,
     }
 
