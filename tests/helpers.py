@@ -1,5 +1,6 @@
 """Small helpers shared by the test modules (imported as `from helpers import ...`; pytest puts tests/ on the path)."""
 
+import importlib.util
 from pathlib import Path
 
 from modeling_neuript import NeurIPTConfig
@@ -15,3 +16,11 @@ def tiny_config(**overrides) -> NeurIPTConfig:
         setattr(config, key, value)
     config.validate_neuript()
     return config
+
+
+def load_example(name: str):
+    """The module examples/<name>.py (its `main(argv)` runs it)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "examples" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

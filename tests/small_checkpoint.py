@@ -2,7 +2,6 @@
 import ...`; pytest puts tests/ on the path): the tiny preset cut to three layers (one dense, two with experts), so
 every code path of the full model runs, in a fraction of the time."""
 
-import importlib.util
 from pathlib import Path
 
 import torch
@@ -50,10 +49,3 @@ def small_checkpoint(folder: Path, window_seconds: float = 2.0, seed: int = 0) -
     extractor = NeurIPTFeatureExtractor(window_seconds=window_seconds)
     return save_checkpoint(small_classifier(seed), extractor, folder, evaluation=EVALUATION)
 
-
-def load_example(name: str):
-    """The module examples/<name>.py (its `main(argv)` runs it)."""
-    spec = importlib.util.spec_from_file_location(name, REPO / "examples" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

@@ -1,19 +1,14 @@
 """The examples in examples/ run on real EEG (Face13 EDF files with their annotations, EEGMMIDB S001R02)."""
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from helpers import load_example
+
 REPO = Path(__file__).resolve().parents[1]
 
-
-def load_example(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / "examples" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

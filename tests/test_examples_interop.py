@@ -1,22 +1,17 @@
 """The interop examples (braindecode, scikit-learn, streaming, LoRA) run on real EEG: Face13 s01's EDF file with its
 annotations, EEGMMIDB S001R02 for streaming."""
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from helpers import load_example
+
 REPO = Path(__file__).resolve().parents[1]
 FACE13 = ["--events", "face-upright=face", "house-upright=house", "--channels", "A15", "A28", "B7", "B26", "C5", "C17",
           "D17", "D23", "--window", "1.0", "--tmin", "-0.2"]
 
-
-def load_example(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / "examples" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

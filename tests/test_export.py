@@ -4,7 +4,8 @@ on real EEG windows (EEGMMIDB S001R02, 64 channels, 2 s windows) at any batch si
 import pytest
 import torch
 
-from small_checkpoint import load_example, small_checkpoint, small_classifier
+from helpers import load_example
+from small_checkpoint import small_checkpoint, small_classifier
 
 ONNX_TOLERANCE = 1e-4  # max |Δlogit| between onnxruntime and PyTorch (float32); measured 4.8e-7
 

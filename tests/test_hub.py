@@ -11,7 +11,8 @@ import textwrap
 import pytest
 import yaml
 
-from small_checkpoint import EVALUATION, load_example, small_checkpoint
+from helpers import load_example
+from small_checkpoint import EVALUATION, small_checkpoint
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from small_checkpoint import LABELS, load_example, small_checkpoint
+from helpers import load_example
+from small_checkpoint import LABELS, small_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 
