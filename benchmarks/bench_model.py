@@ -141,6 +141,23 @@ def prepare(module, preset, task, mode, dtype_name, compiled, batch, args):
     return {"model": model, "step": step, "flop_step": flop_step}
 
 
+def compiled_difference(cases, variants, mode):
+    """Largest absolute difference between the compiled and the eager classifier's logits, per code version, on the
+    same inputs: `torch.compile` must not change what the model computes beyond rounding. Empty for training cases,
+    pretraining (its masks are random per call) and runs without both variants."""
+    out = {}
+    if mode != "infer":
+        return out
+    for code, _, compiled in variants:
+        if compiled and (code, False) in cases:
+            eager = getattr(cases[(code, False)]["step"](), "logits", None)
+            if eager is None:
+                continue
+            fast = cases[(code, True)]["step"]().logits
+            out[code] = (fast.float() - eager.float()).abs().max().item()
+    return out
+
+
 def run_case(variants, preset, task, mode, dtype_name, batch, args, roofline):
     """Time every variant `(code label, module, compiled)` on one case, interleaved; one row per variant."""
     device = args.device
@@ -152,6 +169,7 @@ def run_case(variants, preset, task, mode, dtype_name, batch, args, roofline):
     warmup = args.warmup + (2 if any(compiled for _, _, compiled in variants) else 0)
     timings = harness.measure_interleaved({key: case["step"] for key, case in cases.items()}, device,
                                           warmup=warmup, repeats=args.repeats)
+    difference = compiled_difference(cases, variants, mode)
     rows = []
     reference = None
     for (code, compiled), (seconds, times) in timings.items():
@@ -165,6 +183,7 @@ def run_case(variants, preset, task, mode, dtype_name, batch, args, roofline):
         }
         reference = reference or samples_per_s
         row["speed-up"] = f"{samples_per_s / reference:.2f}×"
+        row["max |Δ| vs eager"] = f"{difference[code]:.1e}" if compiled and code in difference else ""
         if device == "cuda":
             peak = harness.gpu_peak_tflops(DTYPES[dtype_name])
             row["MFU"] = f"{100 * tflops / peak:.1f} %" if peak else "–"
@@ -231,6 +250,8 @@ def main(argv=None):
 
     columns = ["preset", "task", "mode", "dtype", "compile", "code", "batch", "samples/s", "speed-up", "ms/step",
                "GFLOP/sample", "TFLOP/s"]
+    if "yes" in [row["compile"] for row in rows] and "infer" in args.modes:
+        columns.append("max |Δ| vs eager")
     columns += ["MFU", "peak GiB"] if args.device != "cpu" else ["% GEMM roofline"]
     table = harness.markdown_table(rows, columns)
     print(table)
