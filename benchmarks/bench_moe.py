@@ -31,7 +31,7 @@ def main(argv=None):
     parser.add_argument("--experts", default="2,4,6", help="routed experts of the PMoE layers to time")
     parser.add_argument("--tokens", type=int, default=8192)
     parser.add_argument("--dtype", default="fp32")
-    parser.add_argument("--implementations", default="eager,grouped_mm")
+    parser.add_argument("--implementations", default="eager,grouped_mm,neuript_grouped_mm")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=2 if not torch.cuda.is_available() else None)
     parser.add_argument("--repeats", type=int, default=7)

@@ -375,6 +375,59 @@ def test_gradient_checkpointing_gives_the_same_gradients():
         torch.testing.assert_close(checkpointed[name], plain[name], atol=1e-6, rtol=1e-4)
 
 
+def test_pretraining_checkpointing_covers_the_decoder_same_gradients_fraction_of_the_memory():
+    """Checkpointing the AAMP model checkpoints each decoder layer as a whole (its self-attention not again), gives
+    the gradients of the plain step, and keeps a small fraction of the activations (the paper preset's batch 60 fits
+    24 GiB only this way; benchmarks/bench_memory.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_memory import saved_activation_bytes
+
+    config = tiny_config(hidden_dropout_prob=0.0, router_jitter_noise=0.0, num_labels=2)
+    model = NeurIPTForPretraining(config).train()
+    values, positions = random_inputs()
+    masks = model.masking(values, generator=torch.Generator().manual_seed(0))
+
+    def step():
+        return model(values, positions, time_mask=masks[0], mask_replacement=masks[1]).loss
+
+    def gradients():
+        model.zero_grad()
+        step().backward()
+        return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+    plain, plain_bytes = gradients(), saved_activation_bytes(model, step)
+    model.gradient_checkpointing_enable()
+    assert all(layer.gradient_checkpointing for layer in model.decoder.layers)
+    assert not any(layer.self_attention.gradient_checkpointing for layer in model.decoder.layers)
+    checkpointed, checkpointed_bytes = gradients(), saved_activation_bytes(model, step)
+    assert plain.keys() == checkpointed.keys()
+    for name in plain:
+        torch.testing.assert_close(checkpointed[name], plain[name], atol=1e-6, rtol=1e-4)
+    assert checkpointed_bytes < 0.25 * plain_bytes
+
+
+def test_default_experts_compute_in_the_autocast_dtype():
+    """The default experts implementation runs the grouped matmuls in the autocast dtype (transformers' grouped_mm
+    would run the float32 master weights in float32) and agrees with the eager experts under autocast."""
+    from modeling_neuript.modeling_neuript import _grouped_experts_forward
+
+    model = NeurIPTModel(tiny_config(router_jitter_noise=0.0)).eval()
+    assert model.config._experts_implementation == "neuript_grouped_mm"
+    experts = next(m for m in model.modules() if type(m).__name__ == "NeurIPTExperts")
+    generator = torch.Generator().manual_seed(0)
+    tokens = torch.randn(40, model.config.hidden_size, generator=generator)
+    index = torch.randint(experts.num_experts, (40, 1), generator=generator)
+    weights = torch.rand(40, 1, generator=generator)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        grouped = _grouped_experts_forward(experts, tokens, index, weights, torch.get_autocast_dtype("cpu"))
+        default = experts(tokens, index, weights)
+        model.set_experts_implementation("eager")
+        eager = experts(tokens, index, weights)
+    assert grouped.dtype == default.dtype == torch.bfloat16
+    torch.testing.assert_close(grouped.float(), eager.float(), atol=2e-2, rtol=2e-2)
+    torch.testing.assert_close(default.float(), eager.float(), atol=2e-2, rtol=2e-2)
+
+
 def test_bf16_weights_and_bf16_autocast_run_and_stay_close():
     model = NeurIPTModel(tiny_config()).eval()
     values, positions = random_inputs()

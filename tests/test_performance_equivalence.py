@@ -16,6 +16,8 @@ import torch.nn.functional as F
 from modeling_neuript import NeurIPTForSequenceClassification, NeurIPTModel
 from modeling_neuript.modeling_neuript import (
     NeurIPTProgressiveMoE,
+    _grouped_experts_forward,
+    progressive_moe_aux_loss,
     NeurIPTTwoStageLayer,
     dropout_add,
     swiglu,
@@ -159,12 +161,13 @@ def test_dropout_add_is_residual_plus_dropout():
 
 @pytest.mark.parametrize("num_experts", [2, 4, 6])
 def test_experts_implementations_agree_with_reference(num_experts):
-    """eager (sort-by-expert loop) and grouped_mm give the reference PMoE output and the same gradients."""
+    """eager (sort-by-expert loop), transformers' grouped_mm and ours (the default) give the reference PMoE output and
+    the same gradients."""
     config = tiny_config(router_jitter_noise=0.0)
     generator = torch.Generator().manual_seed(4)
     x = torch.randn(3, 4, 9, config.hidden_size, generator=generator)
     results = {}
-    for implementation in ("eager", "grouped_mm"):
+    for implementation in ("eager", "grouped_mm", "neuript_grouped_mm"):
         config._experts_implementation = implementation
         moe = randomise(NeurIPTProgressiveMoE(config, num_experts), seed=5)
         moe.experts.config._experts_implementation = implementation
@@ -174,8 +177,19 @@ def test_experts_implementations_agree_with_reference(num_experts):
         results[implementation] = (out.detach(), inputs.grad, moe.experts.gate_up_proj.grad, moe.experts.down_proj.grad)
         with torch.no_grad():
             torch.testing.assert_close(out, reference_moe(moe, x), atol=1e-5, rtol=1e-5)
-    for a, b in zip(results["eager"], results["grouped_mm"]):
-        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+    # The GPU path of the default implementation (on CPU it runs the eager loop), called directly.
+    moe = randomise(NeurIPTProgressiveMoE(config, num_experts), seed=5)
+    inputs = x.clone().requires_grad_(True)
+    flat = inputs.reshape(-1, config.hidden_size)
+    router_logits, top_k_weights, top_k_index = moe.router(flat)
+    routed = _grouped_experts_forward(moe.experts, flat, top_k_index, top_k_weights, torch.float32)
+    out = (moe.shared_expert(flat) + routed).view_as(inputs)
+    aux = progressive_moe_aux_loss(router_logits, top_k_index, None, moe.importance_weight, moe.load_balance_form)
+    (out.square().sum() + aux).backward()
+    results["grouped"] = (out.detach(), inputs.grad, moe.experts.gate_up_proj.grad, moe.experts.down_proj.grad)
+    for other in ("grouped_mm", "neuript_grouped_mm", "grouped"):
+        for a, b in zip(results["eager"], results[other]):
+            torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
 
 
 def test_training_step_gradients_match_unfused_reference():
@@ -234,3 +248,24 @@ def test_torch_compile_matches_eager():
         except Exception as error:  # no C++ compiler, unsupported platform, ...
             pytest.skip(f"torch.compile unavailable here: {type(error).__name__}: {str(error)[:200]}")
     torch.testing.assert_close(out, expected, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("autocast", [False, True], ids=["fp32", "bf16-autocast"])
+def test_training_forwards_trace_as_one_graph(autocast):
+    """Under `torch.compile` the whole training forward of both heads, MoE and the AAMP loss included, is one graph:
+    no graph breaks, no host syncs (dynamo's `explain`; no kernels are built). A break here cost the GPU run its
+    compiled speed (H200: recompiles and the per-expert fallback loop)."""
+    from modeling_neuript import NeurIPTForPretraining
+
+    generator = torch.Generator().manual_seed(0)
+    values = torch.randn(2, 6, 64, generator=generator)
+    positions = (torch.rand(2, 6, 3, generator=generator) - 0.5) * 0.16
+    for cls, kwargs in [(NeurIPTForSequenceClassification, {"labels": torch.tensor([0, 1])}),
+                        (NeurIPTForPretraining, {})]:
+        model = cls(tiny_config(num_labels=2)).train()
+        torch._dynamo.reset()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            explanation = torch._dynamo.explain(model)(values, positions, **kwargs)
+        assert explanation.graph_break_count == 0, [str(r.reason)[:300] for r in explanation.break_reasons]
+        assert explanation.graph_count == 1
+    torch._dynamo.reset()
