@@ -51,6 +51,9 @@ class PrepareArguments:
     num_proc: int = field(default=1, metadata={"help": "Recordings processed in parallel."})
     mode: Optional[str] = field(default=None, metadata={"help": "'pretraining' or 'events' (defaults to the recipe's)."})
     limit_recordings: Optional[int] = field(default=None, metadata={"help": "Only the first N recordings (smoke runs)."})
+    chunk_minutes: float = field(default=10.0, metadata={"help": (
+        "Pretraining recordings read from files and longer than this are read lazily and preprocessed in chunks of "
+        "this length (bounded memory, the windows of a one-piece run); 0 = always in one piece.")})
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -117,8 +120,9 @@ def list_recordings(recipe: dict, root: Optional[str] = None) -> list[RecordingS
     return specs
 
 
-def read_recording(spec: RecordingSpec, recipe: dict):
-    """An `mne.io.Raw` (preloaded, volts) with annotations for the recipe's events."""
+def read_recording(spec: RecordingSpec, recipe: dict, preload: bool = True):
+    """An `mne.io.Raw` (volts; preloaded unless `preload=False`, which file readers honour) with annotations for the
+    recipe's events."""
     import mne
 
     from . import datasets as builtin
@@ -129,7 +133,7 @@ def read_recording(spec: RecordingSpec, recipe: dict):
     if spec.loader == "eegmmidb_s001r02":
         return builtin.load_eegmmidb_s001r02()
     reader = getattr(mne.io, READERS[Path(spec.path).suffix.lower()])
-    raw = reader(spec.path, preload=True, verbose="error")
+    raw = reader(spec.path, preload=preload, verbose="error")
     events_tsv = re.sub(r"_eeg\.[a-z]+$", "_events.tsv", spec.path)
     if events_tsv != spec.path and os.path.exists(events_tsv):  # BIDS sidecar labels win over embedded annotations
         import csv
@@ -205,35 +209,53 @@ def continuous_microvolts(extractor: NeurIPTFeatureExtractor, raw):
     return features["input_values"][0, :count], features["channel_names"][0], features["channel_positions"][0, :count]
 
 
-def window_rows(spec: RecordingSpec, recipe: dict, mode: str) -> list[dict]:
-    """All rows of one recording, cleaned as the recipe says."""
+def window_rows(spec: RecordingSpec, recipe: dict, mode: str, chunk_seconds: float = 0.0) -> list[dict]:
+    """All rows of one recording, cleaned as the recipe says (`iter_window_rows` as a list)."""
+    return list(iter_window_rows(spec, recipe, mode, chunk_seconds))
+
+
+def iter_window_rows(spec: RecordingSpec, recipe: dict, mode: str, chunk_seconds: float = 0.0):
+    """The rows of one recording, cleaned as the recipe says, in time order.
+
+    A pretraining recording read from a file and longer than `chunk_seconds` (> 0) is opened without loading it and
+    goes through `NeurIPTFeatureExtractor.preprocess_in_chunks`: memory is bounded by the chunk, not the recording,
+    and the windows are those of the one-piece run (same starts and flags; values within the filters' margin
+    error, see that method). Event-locked windows are cut from the whole filtered recording (one piece)."""
     extractor = make_extractor(recipe)
-    raw = select_channels(read_recording(spec, recipe), recipe)
+    lazy = mode == "pretraining" and chunk_seconds > 0 and spec.loader == "file"
+    raw = read_recording(spec, recipe, preload=False) if lazy else read_recording(spec, recipe)
+    raw = select_channels(raw, recipe)
     cleaning = recipe.get("cleaning") or {}
     windows = recipe["windows"]
     base = {"subject": spec.subject, "recording": spec.key}
     if mode == "pretraining":
-        minutes = raw.times[-1] / 60
-        if minutes < cleaning.get("min_recording_minutes", 0):
-            logger.info("skip %s: %.1f min < %s min", spec.key, minutes, cleaning["min_recording_minutes"])
-            return []
+        # Durations from the sample count: `raw.times` would allocate the whole time axis (30 MB for 4 h at 256 Hz).
+        last = (raw.n_times - 1) / raw.info["sfreq"]
+        if last / 60 < cleaning.get("min_recording_minutes", 0):
+            logger.info("skip %s: %.1f min < %s min", spec.key, last / 60, cleaning["min_recording_minutes"])
+            return
         trim = 60.0 * cleaning.get("trim_minutes", 0)
         if trim:
-            raw.crop(trim, raw.times[-1] - trim)
-        features = extractor(raw, return_tensors="np")
-        rows = []
-        for i in range(features["input_values"].shape[0]):
-            amplitude, flat = bool(features["artifact_amplitude"][i]), bool(features["artifact_flat"][i])
-            if cleaning.get("reject_artifacts", True) and (amplitude or flat):
-                continue
-            count = int(features["channel_mask"][i].sum())
-            rows.append({
-                **base, "input_values": features["input_values"][i, :count], "label": -1, "label_name": "",
-                "channel_positions": features["channel_positions"][i, :count], "channel_names": features["channel_names"][i],
-                "window_start_seconds": float(features["window_start_seconds"][i]) + trim,
-                "artifact_amplitude": amplitude, "artifact_flat": flat,
-            })
-        return rows
+            raw.crop(trim, last - trim)
+            last = (raw.n_times - 1) / raw.info["sfreq"]
+        if lazy and last > chunk_seconds:
+            parts = extractor.preprocess_in_chunks(raw, chunk_seconds=chunk_seconds, margin_seconds=120.0)
+        else:
+            if lazy:
+                raw.load_data(verbose="error")
+            parts = [_unbatch(extractor(raw, return_tensors="np"))]
+        for part in parts:
+            for i in range(part["input_values"].shape[0]):
+                amplitude, flat = bool(part["artifact_amplitude"][i]), bool(part["artifact_flat"][i])
+                if cleaning.get("reject_artifacts", True) and (amplitude or flat):
+                    continue
+                yield {
+                    **base, "input_values": part["input_values"][i], "label": -1, "label_name": "",
+                    "channel_positions": part["channel_positions"], "channel_names": list(part["channel_names"]),
+                    "window_start_seconds": float(part["window_start_seconds"][i]) + trim,
+                    "artifact_amplitude": amplitude, "artifact_flat": flat,
+                }
+        return
 
     # event-locked windows
     import mne
@@ -242,7 +264,7 @@ def window_rows(spec: RecordingSpec, recipe: dict, mode: str) -> list[dict]:
     label_names = recipe.get("label_names") or sorted(labels, key=labels.get)
     present = {d: labels[d] for d in labels if d in set(raw.annotations.description)}
     if not present:
-        return []
+        return
     events, event_id = mne.events_from_annotations(raw, event_id={d: i + 1 for i, d in enumerate(present)}, verbose="error")
     code_to_description = {code: d for d, code in event_id.items()}
     signal, names, positions = continuous_microvolts(extractor, raw)
@@ -250,7 +272,6 @@ def window_rows(spec: RecordingSpec, recipe: dict, mode: str) -> list[dict]:
     length = extractor.window_length
     tmin = float(windows.get("tmin", 0.0))
     baseline = windows.get("baseline")
-    rows = []
     for sample, _, code in events:
         onset = (sample - raw.first_samp) / raw.info["sfreq"]
         start = int(round((onset + tmin) * rate))
@@ -270,12 +291,25 @@ def window_rows(spec: RecordingSpec, recipe: dict, mode: str) -> list[dict]:
             window = a_law_compress(window, extractor.alaw_A)
         description = code_to_description[code]
         label = int(present[description])
-        rows.append({
+        yield {
             **base, "input_values": window.astype(np.float32), "channel_positions": positions, "channel_names": names,
             "label": label, "label_name": label_names[label], "window_start_seconds": onset + tmin,
             "artifact_amplitude": amplitude, "artifact_flat": flat,
-        })
-    return rows
+        }
+
+
+def _unbatch(features) -> dict:
+    """The extractor's batch of one recording's windows (all with the same channels) in the per-recording form of
+    `preprocess_recording` / `preprocess_in_chunks`: padding columns removed, positions and names once."""
+    count = int(features["channel_mask"][0].sum()) if len(features["channel_mask"]) else 0
+    return {
+        "input_values": features["input_values"][:, :count],
+        "channel_positions": features["channel_positions"][0, :count] if count else np.zeros((0, 3), np.float32),
+        "channel_names": features["channel_names"][0] if count else [],
+        "window_start_seconds": features["window_start_seconds"],
+        "artifact_amplitude": features["artifact_amplitude"],
+        "artifact_flat": features["artifact_flat"],
+    }
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -300,24 +334,37 @@ def dataset_features():
     })
 
 
+def _arrow_rows(spec: RecordingSpec, recipe: dict, mode: str, chunk_seconds: float):
+    """`iter_window_rows` with numpy arrays as lists (what `datasets` encodes into the list features)."""
+    for row in iter_window_rows(spec, recipe, mode, chunk_seconds):
+        yield {name: row[name].tolist() if isinstance(row[name], np.ndarray) else row[name] for name in COLUMNS}
+
+
 def _prepare_one(job) -> tuple[str, int]:
-    spec, recipe, mode, shard_dir = job
+    spec, recipe, mode, shard_dir, chunk_seconds = job
     shard = Path(shard_dir) / spec.key
     if shard.exists():
         return spec.key, -1  # done in an earlier run
+    import tempfile
+
     from datasets import Dataset
 
-    rows = window_rows(spec, recipe, mode)
-    if not rows:  # an empty Arrow folder cannot be read back: mark the recording as done-and-empty instead
-        atomic_save(shard, lambda tmp: (tmp / "EMPTY").write_text("no windows after cleaning\n"))
-        return spec.key, 0
-    columns = {name: [row[name] for row in rows] for name in COLUMNS}
-    dataset = Dataset.from_dict(
-        {k: [np.asarray(v).tolist() if isinstance(v, np.ndarray) else v for v in values] for k, values in columns.items()},
-        features=dataset_features(),
-    )
-    atomic_save(shard, lambda tmp: dataset.save_to_disk(str(tmp)))
-    return spec.key, len(rows)
+    # Rows stream from the recording into Arrow files on disk, 100 rows per write, never all in memory at once (at
+    # datasets' default of 1000 the writer's buffers alone made the peak grow with the recording's length: +17 MiB
+    # from 1 h to 4 h of 8 channels; flat at 100). The generator's cache lives in a temporary folder next to the
+    # shards (nothing in the home directory).
+    with tempfile.TemporaryDirectory(dir=shard_dir, prefix=f".{spec.key}.rows-") as cache:
+        dataset = Dataset.from_generator(
+            _arrow_rows, features=dataset_features(), cache_dir=cache, writer_batch_size=100,
+            gen_kwargs={"spec": spec, "recipe": recipe, "mode": mode, "chunk_seconds": chunk_seconds},
+        )
+        count = len(dataset)
+        if not count:  # an empty Arrow folder cannot be read back: mark the recording as done-and-empty instead
+            atomic_save(shard, lambda tmp: (tmp / "EMPTY").write_text("no windows after cleaning\n"))
+        else:
+            atomic_save(shard, lambda tmp: dataset.save_to_disk(str(tmp)))
+        del dataset
+    return spec.key, count
 
 
 def prepare(args: PrepareArguments) -> Path:
@@ -333,7 +380,7 @@ def prepare(args: PrepareArguments) -> Path:
     output = Path(args.output_dir)
     shard_dir = output / "shards"
     shard_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(spec, recipe, mode, str(shard_dir)) for spec in specs]
+    jobs = [(spec, recipe, mode, str(shard_dir), 60.0 * args.chunk_minutes) for spec in specs]
     counts = {}
     if args.num_proc > 1:
         with multiprocessing.get_context("spawn").Pool(args.num_proc) as pool:

@@ -388,26 +388,78 @@ LONG_RECORDING = textwrap.dedent("""
 """)
 
 
-@pytest.mark.slow
-def test_long_recording_peak_memory_does_not_grow_with_length(tmp_path):
-    """1 h and 4 h of 8-channel 256 Hz EEG-like noise written as FIF, read lazily and extracted in 5 min chunks in a
-    fresh process: the same peak RSS (within 40 MiB) although the 4 h recording alone is 236 MB as float64."""
+LONG_PREPARE = textwrap.dedent("""
+    import json, sys
+    from datasets import load_from_disk
+    from modeling_neuript.prepare import PrepareArguments, prepare
+    data = prepare(PrepareArguments(recipe=sys.argv[1], output_dir=sys.argv[2], root=sys.argv[3], chunk_minutes=5.0))
+    peak = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")][0]
+    print("WINDOWS", len(load_from_disk(str(data))), "PEAK_RSS_KIB", peak)
+""")
+
+LONG_RECIPE = """
+name: long-recording
+source: {pattern: "*_eeg.fif"}
+channels: eeg
+windows: {mode: pretraining, window_seconds: 4.0}
+cleaning: {reject_artifacts: false}
+"""
+
+
+def write_long_recording(path, minutes, seed):
+    """8 channels of 256 Hz EEG-like noise (a random walk without drift, µV scale), saved as FIF."""
     import mne
 
+    names = ["Fp1", "Fp2", "C3", "C4", "P7", "P8", "O1", "O2"]
+    rng = np.random.default_rng(seed)
+    samples = int(minutes * 60 * 256)
+    data = np.cumsum(rng.normal(scale=2e-6, size=(8, samples)).astype(np.float32), axis=1, dtype=np.float64)
+    data -= np.linspace(0, 1, samples)[None] * data[:, -1:]  # no drift across hours
+    raw = mne.io.RawArray(data, mne.create_info(names, 256.0, "eeg"), verbose="error")
+    del data
+    raw.save(path, fmt="single", overwrite=True, verbose="error")
+
+
+def test_prepare_reads_long_recordings_in_chunks_with_the_one_piece_windows(tmp_path):
+    """`neuript prepare` reads a recording longer than `--chunk_minutes` lazily and chunk by chunk; its rows are
+    those of the one-piece run (`--chunk_minutes 0`): same windows, starts and flags, values within 1e-5."""
+    from datasets import load_from_disk
+
+    from modeling_neuript.prepare import PrepareArguments, prepare
+
+    (tmp_path / "data").mkdir()
+    write_long_recording(tmp_path / "data" / "sub-01_eeg.fif", minutes=13, seed=0)
+    recipe = tmp_path / "long.yaml"
+    recipe.write_text(LONG_RECIPE)
+    out = {}
+    for minutes in (3.0, 0.0):
+        args = PrepareArguments(recipe=str(recipe), output_dir=str(tmp_path / f"out{minutes}"),
+                                root=str(tmp_path / "data"), chunk_minutes=minutes)
+        out[minutes] = load_from_disk(str(prepare(args)))
+    chunked, whole = out[3.0], out[0.0]
+    assert len(chunked) == len(whole) == 13 * 15
+    for column in ("window_start_seconds", "artifact_amplitude", "artifact_flat", "channel_names"):
+        assert chunked[column] == whole[column]
+    np.testing.assert_allclose(np.array(chunked["input_values"]), np.array(whole["input_values"]), atol=1e-5, rtol=0)
+
+
+@pytest.mark.slow
+def test_long_recording_peak_memory_does_not_grow_with_length(tmp_path):
+    """1 h and 4 h of 8-channel 256 Hz EEG-like noise written as FIF, read lazily and (1) extracted in 5 min chunks,
+    (2) turned into a dataset by `neuript prepare`, each in a fresh process: the same peak RSS (within 40 MiB) although
+    the 4 h recording alone is 236 MB as float64."""
     script = tmp_path / "long.py"
     script.write_text(LONG_RECORDING)
-    names = ["Fp1", "Fp2", "C3", "C4", "P7", "P8", "O1", "O2"]
-    peaks = {}
+    prepare_script = tmp_path / "prepare_long.py"
+    prepare_script.write_text(LONG_PREPARE)
+    recipe = tmp_path / "long.yaml"
+    recipe.write_text(LONG_RECIPE)
+    peaks, prepare_peaks = {}, {}
     for hours in (1, 4):
-        rng = np.random.default_rng(hours)
-        samples = int(hours * 3600 * 256)
-        data = np.cumsum(rng.normal(scale=2e-6, size=(8, samples)).astype(np.float32), axis=1, dtype=np.float64)
-        data -= np.linspace(0, 1, samples)[None] * data[:, -1:]  # no drift across hours
-        raw = mne.io.RawArray(data, mne.create_info(names, 256.0, "eeg"), verbose="error")
-        del data
-        path = tmp_path / f"long_{hours}h_raw.fif"
-        raw.save(path, fmt="single", verbose="error")
-        del raw
+        folder = tmp_path / f"data_{hours}h"
+        folder.mkdir()
+        path = folder / "sub-01_eeg.fif"
+        write_long_recording(path, minutes=hours * 60, seed=hours)
         env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
         result = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True,
                                 timeout=900, env=env)
@@ -416,6 +468,17 @@ def test_long_recording_peak_memory_does_not_grow_with_length(tmp_path):
         assert int(words[words.index("WINDOWS") + 1]) == hours * 3600 // 4
         peaks[hours] = int(words[words.index("PEAK_RSS_KIB") + 1]) / 1024
         PEAK_RSS_MIB[f"{hours} h x 8 ch x 256 Hz"] = peaks[hours]
+        result = subprocess.run(
+            [sys.executable, str(prepare_script), str(recipe), str(tmp_path / f"out_{hours}h"), str(folder)],
+            capture_output=True, text=True, timeout=900, env=env,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        words = result.stdout.split()
+        assert int(words[words.index("WINDOWS") + 1]) == hours * 3600 // 4
+        prepare_peaks[hours] = int(words[words.index("PEAK_RSS_KIB") + 1]) / 1024
+        PEAK_RSS_MIB[f"neuript prepare {hours} h"] = prepare_peaks[hours]
         path.unlink()
-    print(f"peak RSS: 1 h {peaks[1]:.0f} MiB, 4 h {peaks[4]:.0f} MiB")
+    print(f"peak RSS: extractor 1 h {peaks[1]:.0f} MiB, 4 h {peaks[4]:.0f} MiB; "
+          f"neuript prepare 1 h {prepare_peaks[1]:.0f} MiB, 4 h {prepare_peaks[4]:.0f} MiB")
     assert peaks[4] - peaks[1] < 40
+    assert prepare_peaks[4] - prepare_peaks[1] < 40
