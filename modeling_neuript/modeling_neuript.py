@@ -471,17 +471,24 @@ class NeurIPTExperts(nn.Module):
         return _eager_experts_forward(self, hidden_states, top_k_index, top_k_weights)
 
 
+def _sort_slots(top_k_index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The routing slots `(tokens, k)` flattened and ordered by expert (stable): `(expert of each slot (tokens·k,),
+    order: sorted slot -> slot, inverse: slot -> sorted slot)`."""
+    flat_expert = top_k_index.reshape(-1)
+    order = torch.argsort(flat_expert, stable=True)
+    inverse = torch.empty_like(order)
+    inverse[order] = torch.arange(order.numel(), device=order.device)
+    return flat_expert, order, inverse
+
+
 def _eager_experts_forward(
     experts: NeurIPTExperts, hidden_states: torch.Tensor, top_k_index: torch.Tensor, top_k_weights: torch.Tensor
 ) -> torch.Tensor:
     """The eager reference of `NeurIPTExperts.forward` (same arguments and result)."""
-    num_tokens, top_k = top_k_index.shape
+    top_k = top_k_index.shape[1]
     # Group the (token, slot) pairs by expert with one sort, then run one dense matmul per expert over its
     # contiguous block: the loop is over experts (≤ a handful), never over tokens, and nothing is dropped.
-    flat_expert = top_k_index.reshape(-1)
-    order = torch.argsort(flat_expert, stable=True)  # sorted slot -> slot
-    inverse = torch.empty_like(order)
-    inverse[order] = torch.arange(order.numel(), device=order.device)  # slot -> sorted slot
+    flat_expert, order, inverse = _sort_slots(top_k_index)
     counts = torch.bincount(flat_expert, minlength=experts.num_experts).tolist()  # the one host sync
     grouped_input = _SlotGather.apply(hidden_states, order, inverse, top_k)  # (tokens·k, D), sorted by expert
     slot_weights = top_k_weights.reshape(-1)[order].unsqueeze(-1)
@@ -534,11 +541,8 @@ def _grouped_experts_forward(
 ) -> torch.Tensor:
     """Every expert's tokens in two grouped matmuls computed in `dtype` (tokens and weights cast first, as autocast
     does for a `Linear`), with no host synchronisation and no Python loop over experts."""
-    num_tokens, top_k = top_k_index.shape
-    flat_expert = top_k_index.reshape(-1)
-    order = torch.argsort(flat_expert, stable=True)  # sorted slot -> slot
-    inverse = torch.empty_like(order)
-    inverse[order] = torch.arange(order.numel(), device=order.device)  # slot -> sorted slot
+    top_k = top_k_index.shape[1]
+    flat_expert, order, inverse = _sort_slots(top_k_index)
     sorted_expert = flat_expert.index_select(0, order)
     # End offset of each expert's block of sorted slots, on the device (`bincount` would sync with the host, and a
     # scatter is not deterministic on GPUs): a (slots, E) comparison, negligible next to the matmuls.
@@ -1433,16 +1437,13 @@ class NeurIPTForPretraining(NeurIPTPreTrainedModel):
             scored = time_mask.bool()
             if channel_mask is not None:
                 scored = scored & channel_mask.bool()[:, :, None]
-            # Mean over the scored points as a masked sum (no boolean indexing: its data-dependent shape would break
-            # the graph under torch.compile).
-            # `where`, not a product: unscored points (padded channels) may hold NaN.
+            # Mean over the scored points as a masked sum: boolean indexing's data-dependent shape would break the
+            # graph under torch.compile; `where`, not a product, because unscored points (padded channels) may be NaN.
             error = (reconstruction.float() - input_values.float()).abs()
             p = self.config.reconstruction_loss_p
             count = scored.sum().clamp(min=1).to(torch.float32)
-            if p == 1:
-                reconstruction_loss = torch.where(scored, error, 0.0).sum() / count
-            else:
-                reconstruction_loss = (torch.where(scored, error.pow(p), 0.0).sum() / count).pow(1.0 / p)
+            mean = torch.where(scored, error if p == 1 else error.pow(p), 0.0).sum() / count
+            reconstruction_loss = mean if p == 1 else mean.pow(1.0 / p)
             loss = reconstruction_loss + self.config.router_aux_loss_coef * outputs.aux_loss
         return NeurIPTForPretrainingOutput(
             loss=loss,
