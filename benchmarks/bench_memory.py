@@ -6,7 +6,9 @@ autograd saves during one forward is seen through `torch.autograd.graph.saved_te
 storages are summed (a tensor saved twice, or a view of a saved tensor, counts once). Parameters are left out
 (they are there anyway), so the figure is activations per sample. Under bf16 autocast, on CPU or GPU alike, most
 saved tensors are bf16, so run it with `--dtype bf16` for the GPU figure; on a GPU, `bench_model.py` reports the
-allocator's peak, which adds the weights, the optimizer state, gradients and workspace.
+allocator's peak, which adds the weights, the optimizer state, gradients and workspace; on a GPU this script also
+reports the allocator's peak after the forward pass and after the backward pass (weights and gradients included, no
+optimizer state).
 
     python benchmarks/bench_memory.py --preset paper --task pretrain --time 256 --batch 1 --dtype bf16
 """
@@ -48,6 +50,8 @@ def main(argv=None):
     parser.add_argument("--dtype", default="bf16", choices=list(bench_model.DTYPES))
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--checkpointing", default="both", choices=["both", "no", "yes"],
+                        help="activation checkpointing off, on, or both (one row each)")
     parser.add_argument("--record", action="store_true")
     args = parser.parse_args(argv)
     harness.setup(args.threads)
@@ -56,7 +60,7 @@ def main(argv=None):
     labels = torch.arange(args.batch, device=args.device) % 4
 
     rows = []
-    for checkpointing in (False, True):
+    for checkpointing in {"both": (False, True), "no": (False,), "yes": (True,)}[args.checkpointing]:
         torch.manual_seed(0)
         model = bench_model.build(
             harness.load_model_module(None), bench_model.load_config(args.preset), args.task, args.device
@@ -77,9 +81,22 @@ def main(argv=None):
             "saved activations GiB/sample": f"{per_sample:.3f}",
             "batch 60 activations GiB": f"{60 * per_sample:.1f}",
         })
+        if args.device.startswith("cuda"):  # the allocator's peak: where in the step the memory goes
+            model.zero_grad(set_to_none=True)
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+            loss = step()
+            torch.cuda.synchronize()
+            rows[-1]["peak after forward GiB"] = f"{torch.cuda.max_memory_allocated() / 2**30:.2f}"
+            loss.backward()
+            torch.cuda.synchronize()
+            rows[-1]["peak forward + backward GiB"] = f"{torch.cuda.max_memory_allocated() / 2**30:.2f}"
+            del loss
         print(rows[-1], flush=True)
         del model
-    table = harness.markdown_table(rows, list(rows[0]))
+        if args.device.startswith("cuda"):
+            torch.cuda.empty_cache()
+    table = harness.markdown_table(rows, list(rows[-1]))
     print(table)
     if args.record:
         harness.append_section(f"Activation memory ({args.preset} {args.task}, {args.dtype})", table)

@@ -1,8 +1,8 @@
 """`neuript demo`: the whole NeurIPT story on real EEG, on a laptop CPU.
 
 1. fetch Face13 (two subjects of a face/house visual ERP study, from a pinned PyPI wheel) and prepare it twice:
-   continuous 4 s windows for pretraining and stimulus-locked 1 s windows for classification (19 sites of the
-   128-channel cap, the paper's preprocessing);
+   continuous 2 s windows for pretraining and stimulus-locked 1 s windows for classification (8 sites of the
+   128-channel cap by default, 19 with `--sites all19`; the paper's preprocessing);
 2. pretrain the tiny preset with AAMP on the unlabelled windows;
 3. fine-tune a face-vs-house and a 4-class (face/house × upright/inverted) classifier with `Trainer`, on
    leave-one-subject-out and within-subject (time-ordered) splits, from the pretrained weights and from scratch;
@@ -10,11 +10,11 @@
 5. print the table (BAcc, κ, AUROC as mean ± std over folds × seeds) and write `report.md` with PNGs: loss curves,
    confusion matrices and a topomap of channel importance (occlusion) under `output_dir`.
 
-The default size: 8 sites (F3, F4, C3, C4, P7, P8, O1, O2), 120 AAMP updates on 2 s windows, 3 fine-tuning epochs,
-one seed (the ± is then over the two folds of each split kind), sized for the 15-minute goal on 2 CPU cores (the
-earlier defaults took 19 min 57 s (200 updates, 6 epochs) and were on course for ~17 min (150 updates, 4 epochs);
-the measured time of this one is in docs/demo/report.md). `--seeds 3 --sites all19 --pretrain_steps 400` is the
-full protocol (not timed). `--quick` runs the same steps at a
+The default size: 8 sites (F3, F4, C3, C4, P7, P8, O1, O2), 120 AAMP updates on 2 s windows (peak learning rate
+5e-4), 4 fine-tuning epochs (peak learning rate 2e-3), two fine-tuning runs at a time in separate processes, one seed
+(the ± is then over the two folds of each split kind), sized for the 15-minute goal on 2 CPU cores (the measured time
+is in docs/demo/report.md). `--seeds 3 --sites all19 --pretrain_steps 400` is the full protocol (not timed).
+`--quick` runs the same steps at a
 size meant for CI (one task, two splits, a few minutes): its numbers show the pipeline works, not how well the model
 does.
 """
@@ -39,7 +39,11 @@ class DemoArguments:
     quick: bool = field(default=False, metadata={"help": "The CI-sized version: one task, two splits, few steps."})
     seeds: Optional[int] = field(default=None, metadata={"help": "Fine-tuning seeds (default 1; 3 for the full protocol, ~45 min)."})
     pretrain_steps: Optional[int] = field(default=None, metadata={"help": "AAMP updates (default 120; quick 10)."})
-    epochs: Optional[int] = field(default=None, metadata={"help": "Fine-tuning epochs (default 3; quick 1)."})
+    epochs: Optional[int] = field(default=None, metadata={"help": "Fine-tuning epochs (default 4; quick 1)."})
+    workers: int = field(
+        default=2, metadata={"help": "Fine-tuning runs in parallel processes (the CPU threads are shared among them; "
+                                     "1 = one after another in this process)."}
+    )
     sites: Optional[str] = field(default=None, metadata={"help": "Comma separated 10-20 sites (default F3,F4,C3,C4,P7,P8,O1,O2; 'all19' for the 19 sites)."})
     model: str = field(default="neuript-tiny", metadata={"help": "Preset to pretrain and fine-tune."})
     tasks: Optional[str] = field(default=None, metadata={"help": "Comma separated (default both; quick: face_vs_house)."})
@@ -57,7 +61,9 @@ def _sizes(args: DemoArguments) -> dict:
         "sites": SITES_19 if args.sites == "all19" else (args.sites.split(",") if args.sites else SITES_8),
         "seeds": args.seeds or 1,
         "pretrain_steps": args.pretrain_steps or (10 if quick else 120),
-        "epochs": args.epochs or (1 if quick else 3),
+        "epochs": args.epochs or (1 if quick else 4),
+        "finetune_learning_rate": 2e-3,
+        "pretrain_learning_rate": 5e-4,
         "pretrain_window_seconds": 2.0,
     }
 
@@ -219,6 +225,52 @@ def _plot_topomap(importance: np.ndarray, names: list, path: Path):
 # ----------------------------------------------------------------------------------------------------------------------
 
 
+def _worker_setup(threads: int) -> None:
+    import transformers
+    from datasets import disable_progress_bars
+
+    torch.set_num_threads(threads)
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()  # per-run bars from two processes would garble the overall one
+    disable_progress_bars()
+
+
+def _finetune_job(job: dict) -> dict:
+    """One fine-tuning run (in a worker process or in this one); returns only what the report needs (picklable)."""
+    import contextlib
+    import io
+
+    from .finetune import FinetuneArguments, FinetuneTrainingArguments, finetune
+
+    with contextlib.redirect_stdout(io.StringIO()):  # finetune prints its test metrics; the table has them
+        result = finetune(FinetuneArguments(**job["args"]), FinetuneTrainingArguments(**job["training_args"]))
+    return {"test": result["test"], "log_history": result["log_history"],
+            "test_logits": np.asarray(result["test_logits"]), "test_labels": np.asarray(result["test_labels"])}
+
+
+def run_finetune_jobs(jobs: list[dict], workers: int, progress) -> list[dict]:
+    """Run the fine-tuning jobs, in order of `jobs` in the returned list.
+
+    The tiny preset on a few channels is too small to keep two cores busy through intra-op threads, so with
+    `workers > 1` independent runs go to separate processes that share the threads (measured on 2 cores: two
+    one-thread runs side by side finish in 50 s where one after another with two threads each took 78 s). Each run
+    is seeded and writes its own folder, so the results do not depend on the order the runs finish in.
+    """
+    if workers <= 1:
+        return [_finetune_job(job) for job in progress(jobs, desc="fine-tuning runs")]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    threads = max(1, torch.get_num_threads() // workers)
+    results = [None] * len(jobs)
+    context = multiprocessing.get_context("spawn")  # fork after torch has started threads is unsafe
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_setup, initargs=(threads,)) as pool:
+        futures = {pool.submit(_finetune_job, job): i for i, job in enumerate(jobs)}
+        for future in progress(as_completed(futures), total=len(jobs), desc=f"fine-tuning runs ({workers} processes)"):
+            results[futures[future]] = future.result()
+    return results
+
+
 def run_demo(args: DemoArguments) -> int:
     import transformers
     from datasets import disable_progress_bars
@@ -226,7 +278,7 @@ def run_demo(args: DemoArguments) -> int:
     from tqdm.auto import tqdm
 
     from .feature_extraction_neuript import a_law_expand
-    from .finetune import FinetuneArguments, FinetuneTrainingArguments, finetune, task_labels
+    from .finetune import task_labels
     from .pretrain import PretrainArguments, pretrain
     from .training_utils import WindowCollator, load_prepared
 
@@ -249,7 +301,7 @@ def run_demo(args: DemoArguments) -> int:
     if not (pretrained / "model.safetensors").exists():
         summary = pretrain(PretrainArguments(
             dataset=str(unlabelled), output_dir=str(out / "pretrain"), model=args.model,
-            max_steps=sizes["pretrain_steps"], per_device_batch_size=8, learning_rate=2e-3,
+            max_steps=sizes["pretrain_steps"], per_device_batch_size=8, learning_rate=sizes["pretrain_learning_rate"],
             save_steps=sizes["pretrain_steps"], logging_steps=10, report_to="none",
         ))
         pretrain_history = summary["history"]
@@ -269,42 +321,56 @@ def run_demo(args: DemoArguments) -> int:
 
     rows, histories, confusions, importance = [], {}, {}, None
     tasks = sizes["tasks"]
-    jobs = [(t, s, k, seed) for t in tasks for s, k in splits for seed in range(sizes["seeds"])]
-    for task, split, kind, seed in tqdm(jobs, desc="fine-tuning runs"):
+    methods = (("NeurIPT pretrained", str(pretrained)), ("NeurIPT from scratch", args.model))
+    jobs = []
+    for task in tasks:
+        for split, kind in splits:
+            for seed in range(sizes["seeds"]):
+                for method, model in methods:
+                    run_dir = out / "finetune" / task / split.replace(":", "-") / method.split()[-1] / f"seed{seed}"
+                    jobs.append({
+                        "task": task, "split": split, "split_kind": kind, "method": method, "seed": seed,
+                        "run_dir": str(run_dir),
+                        "args": dict(dataset=str(labelled), task=task, split=split, model=model,
+                                     metrics="balanced_accuracy,cohen_kappa,roc_auc", early_stopping_patience=3),
+                        "training_args": dict(output_dir=str(run_dir), num_train_epochs=sizes["epochs"], seed=520 + seed,
+                                              per_device_train_batch_size=32, save_total_limit=1,
+                                              learning_rate=sizes["finetune_learning_rate"],
+                                              disable_tqdm=args.workers > 1),
+                    })
+    results = run_finetune_jobs(jobs, args.workers, tqdm)
+    for job, result in zip(jobs, results):
+        task, split, kind, seed, method = job["task"], job["split"], job["split_kind"], job["seed"], job["method"]
+        test = result["test"]
+        rows.append({"task": task, "split": split, "split_kind": kind, "method": method, "seed": seed,
+                     "balanced_accuracy": test["test_balanced_accuracy"], "cohen_kappa": test["test_cohen_kappa"],
+                     "roc_auc": test.get("test_roc_auc")})
         label_map, names = task_labels(manifest, task)
-        for method, model in (("NeurIPT pretrained", str(pretrained)), ("NeurIPT from scratch", args.model)):
-            run_dir = out / "finetune" / task / split.replace(":", "-") / method.split()[-1] / f"seed{seed}"
-            result = finetune(
-                FinetuneArguments(dataset=str(labelled), task=task, split=split, model=model,
-                                  metrics="balanced_accuracy,cohen_kappa,roc_auc", early_stopping_patience=3),
-                FinetuneTrainingArguments(output_dir=str(run_dir), num_train_epochs=sizes["epochs"], seed=520 + seed,
-                                          per_device_train_batch_size=32, learning_rate=1e-3, save_total_limit=1),
-            )
-            test = result["test"]
-            rows.append({"task": task, "split": split, "split_kind": kind, "method": method, "seed": seed,
-                         "balanced_accuracy": test["test_balanced_accuracy"], "cohen_kappa": test["test_cohen_kappa"],
-                         "roc_auc": test.get("test_roc_auc")})
-            if task == "face_vs_house" and split == f"loso:{subjects[-1]}" and seed == 0:
-                histories[method] = result["log_history"]
-                predictions = np.asarray(result["test_logits"]).argmax(-1)
-                confusions[f"{method}, LOSO {subjects[-1]}"] = (
-                    confusion_matrix(result["test_labels"], predictions, labels=range(len(names))), names)
-                if method == "NeurIPT pretrained":
-                    from .finetune import split_indices
+        if task == "face_vs_house" and split == f"loso:{subjects[-1]}" and seed == 0:
+            histories[method] = result["log_history"]
+            predictions = np.asarray(result["test_logits"]).argmax(-1)
+            confusions[f"{method}, LOSO {subjects[-1]}"] = (
+                confusion_matrix(result["test_labels"], predictions, labels=range(len(names))), names)
+            if method == "NeurIPT pretrained":
+                from .finetune import split_indices
+                from .modeling_neuript import NeurIPTForSequenceClassification
 
-                    _, _, test_idx = split_indices(np.asarray(dataset["subject"]), np.asarray(dataset["window_start_seconds"]), split, 0.2, 0.15)
-                    collator = WindowCollator(extractor, with_labels=True, label_map=label_map)
-                    columns = dataset.select_columns(["input_values", "channel_positions", "label"]).with_format("numpy")
-                    importance = channel_importance(result["model_object"], columns, test_idx, collator, label_map)
-                    importance_names = dataset[int(test_idx[0])]["channel_names"]
-        if seed == 0:  # the baselines are deterministic given the split
+                _, _, test_idx = split_indices(np.asarray(dataset["subject"]), np.asarray(dataset["window_start_seconds"]), split, 0.2, 0.15)
+                collator = WindowCollator(extractor, with_labels=True, label_map=label_map)
+                columns = dataset.select_columns(["input_values", "channel_positions", "label"]).with_format("numpy")
+                classifier = NeurIPTForSequenceClassification.from_pretrained(Path(job["run_dir"]) / "model")
+                importance = channel_importance(classifier, columns, test_idx, collator, label_map)
+                importance_names = dataset[int(test_idx[0])]["channel_names"]
+    for task in tasks:  # the baselines, on the same splits (deterministic given the split)
+        label_map, names = task_labels(manifest, task)
+        labels = np.array([label_map.get(l, -1) for l in dataset["label"]])
+        for split, kind in splits:
             split_path = out / "finetune" / task / split.replace(":", "-") / "pretrained" / "seed0" / "split.json"
             manifest_split = json.loads(split_path.read_text())
             train = np.array(manifest_split["train"] + manifest_split["validation"])
             test_idx = np.array(manifest_split["test"])
-            labels = np.array([label_map.get(l, -1) for l in dataset["label"]])
             for method, features in (("LogReg band power", band), ("LogReg ERP waveform", erp)):
-                probabilities = logistic_regression(features[train], labels[train], features[test_idx], seed)
+                probabilities = logistic_regression(features[train], labels[train], features[test_idx], 0)
                 predicted = probabilities.argmax(-1)
                 auc = (roc_auc_score(labels[test_idx], probabilities[:, 1]) if probabilities.shape[1] == 2
                        else roc_auc_score(labels[test_idx], probabilities, multi_class="ovr"))
@@ -333,9 +399,10 @@ def run_demo(args: DemoArguments) -> int:
 
 Data: Face13 (2 subjects, 128-channel BioSemi, 256 Hz, from the pylossless 0.2.0 wheel), {len(sizes['sites'])} sites
 nearest to {', '.join(sizes['sites'])}; paper preprocessing (0.1-30 Hz, notch, 64 Hz, µV, A-law A = 0.25).
-Pretraining: `{args.model}`, AAMP, {sizes['pretrain_steps']} updates on {sizes['pretrain_window_seconds']:.0f} s windows;
+Pretraining: `{args.model}`, AAMP, {sizes['pretrain_steps']} updates on {sizes['pretrain_window_seconds']:.0f} s windows (peak learning rate {sizes['pretrain_learning_rate']:g});
 masked ℓ1 loss {np.mean(recon[:5]):.3f} (first 5 updates) → {np.mean(recon[-10:]):.3f} (last 10).
-Fine-tuning: `Trainer`, {sizes['epochs']} epochs max (early stopping on validation BAcc), {sizes['seeds']} seed(s);
+Fine-tuning: `Trainer`, {sizes['epochs']} epochs max (peak learning rate {sizes['finetune_learning_rate']:g}, early stopping on
+validation BAcc), {sizes['seeds']} seed(s), {args.workers} run(s) at a time;
 windows −0.2…0.8 s around each stimulus. Chance: BAcc 0.5 (face vs house), 0.25 (4 classes); κ 0; AUROC 0.5.
 
 {text}

@@ -1357,12 +1357,7 @@ class NeurIPTDecoder(nn.Module):
                     token_masks[index].unsqueeze(-1), self.mask_token.to(encoder_states.dtype), encoder_states
                 )
             hidden_states = layer(hidden_states, encoder_states, channel_keys)
-            if layer.gradient_checkpointing and layer.training:
-                # Checkpointed too, so that the backward keeps only `hidden_states` (already held as the next
-                # layer's checkpoint input) instead of the autocast copy the linear layer would save.
-                prediction = prediction + layer._gradient_checkpointing_func(layer.prediction.__call__, hidden_states)
-            else:
-                prediction = prediction + layer.prediction(hidden_states)
+            prediction = prediction + layer.prediction(hidden_states)
         return prediction
 
 
