@@ -50,6 +50,9 @@ class PretrainArguments:
     max_grad_norm: float = field(default=1.0)
     mixed_precision: str = field(default="auto", metadata={"help": "'auto' (bf16 on a bf16 GPU), 'no', 'bf16', 'fp16'."})
     gradient_checkpointing: bool = field(default=False)
+    activation_offload: bool = field(
+        default=False, metadata={"help": "With --gradient_checkpointing: keep the saved layer inputs in pinned host memory."}
+    )
     save_steps: int = field(default=100)
     save_total_limit: int = field(default=3)
     logging_steps: int = field(default=10)
@@ -234,8 +237,14 @@ def pretrain(args: PretrainArguments) -> dict:
         config = resolve_config(args.model, mask_strategy=args.mask_strategy, mask_ratios=ratios)
         torch.manual_seed(args.seed)
         model = NeurIPTForPretraining(config)
-    if args.gradient_checkpointing:
-        model.gradient_checkpointing_enable()
+    if args.activation_offload and not args.gradient_checkpointing:
+        raise ValueError("--activation_offload moves the checkpointed layer inputs to host memory; it needs "
+                         "--gradient_checkpointing too.")
+    if args.activation_offload and not torch.cuda.is_available():
+        raise ValueError("--activation_offload copies the checkpointed layer inputs from the GPU to pinned host memory; "
+                         "without a GPU the activations are in host memory already: drop the flag.")
+    if args.gradient_checkpointing:  # (`offload` only when asked: older transformers lack the argument)
+        model.gradient_checkpointing_enable(**({"offload": True} if args.activation_offload else {}))
 
     decay, no_decay = [], []
     for name, parameter in model.named_parameters():

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from modeling_neuript import NeurIPTForPretraining, NeurIPTModel
 from modeling_neuript.modeling_neuript import AmplitudeAwareMasking
+from modeling_neuript.pretrain import PretrainArguments, pretrain
 from helpers import tiny_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -336,3 +337,15 @@ def test_fsdp_config_on_a_cpu_machine_is_refused_with_the_fix(prepared_face13, t
     assert result.returncode != 0
     assert "FSDP needs GPUs" in result.stderr and "cpu-ddp.yaml" in result.stderr
     assert not (tmp_path / "fsdp" / "checkpoints").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the refusal is for machines without a GPU")
+@pytest.mark.parametrize("checkpointing, message", [(False, "needs --gradient_checkpointing"), (True, "drop the flag")])
+def test_activation_offload_is_refused_where_it_cannot_work(prepared_face13, tmp_path, checkpointing, message):
+    """Offloading checkpoint inputs to pinned host memory needs checkpointing and a GPU (transformers' offload fails
+    with a pinned-memory error on a CPU-only machine); the refusal names the fix before any training starts."""
+    args = PretrainArguments(dataset=str(prepared_face13), output_dir=str(tmp_path / "run"), max_steps=1,
+                             report_to="none", activation_offload=True, gradient_checkpointing=checkpointing)
+    with pytest.raises(ValueError, match=message):
+        pretrain(args)
+    assert not (tmp_path / "run" / "checkpoints").exists()
