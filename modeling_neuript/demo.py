@@ -229,6 +229,9 @@ def _worker_setup(threads: int) -> None:
     import transformers
     from datasets import disable_progress_bars
 
+    from .training_utils import keep_freed_memory
+
+    keep_freed_memory()  # a fresh process: the parent's setting is not inherited
     torch.set_num_threads(threads)
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()  # per-run bars from two processes would garble the overall one
