@@ -2,7 +2,9 @@
 
 `modeling_neuript.training_utils.keep_freed_memory()` (called by the training commands) stops glibc from unmapping
 large freed blocks, which every step would otherwise page-fault back in. The setting is process-wide and can be
-switched at run time, so both variants of each case run interleaved in one process (same-run ratio):
+switched at run time, so both variants of each case run interleaved in one process (same-run ratio). The
+"glibc default" variant has glibc's default values but not its dynamic mmap threshold, which the first `mallopt`
+turns off for good; compare it with `bench_model.py` run in a fresh process:
 
     python benchmarks/bench_malloc.py --presets small,paper --modes infer,train --record
 """
@@ -10,8 +12,6 @@ switched at run time, so both variants of each case run interleaved in one proce
 import argparse
 import sys
 from pathlib import Path
-
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_model  # noqa: E402

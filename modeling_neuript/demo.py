@@ -251,6 +251,16 @@ def _finetune_job(job: dict) -> dict:
             "test_logits": np.asarray(result["test_logits"]), "test_labels": np.asarray(result["test_labels"])}
 
 
+def _run_dir(out: Path, task: str, split: str, method: str, seed: int) -> Path:
+    """Where one fine-tuning run of the demo writes (e.g. `finetune/face_vs_house/loso-s02/pretrained/seed0`)."""
+    return out / "finetune" / task / split.replace(":", "-") / method.split()[-1] / f"seed{seed}"
+
+
+def _read_split(run_dir) -> dict:
+    """The window indices (`train`, `validation`, `test`) a `neuript finetune` run used, as it wrote them."""
+    return json.loads((Path(run_dir) / "split.json").read_text())
+
+
 def run_finetune_jobs(jobs: list[dict], workers: int, progress) -> list[dict]:
     """Run the fine-tuning jobs, in order of `jobs` in the returned list.
 
@@ -330,7 +340,7 @@ def run_demo(args: DemoArguments) -> int:
         for split, kind in splits:
             for seed in range(sizes["seeds"]):
                 for method, model in methods:
-                    run_dir = out / "finetune" / task / split.replace(":", "-") / method.split()[-1] / f"seed{seed}"
+                    run_dir = _run_dir(out, task, split, method, seed)
                     jobs.append({
                         "task": task, "split": split, "split_kind": kind, "method": method, "seed": seed,
                         "run_dir": str(run_dir),
@@ -355,10 +365,9 @@ def run_demo(args: DemoArguments) -> int:
             confusions[f"{method}, LOSO {subjects[-1]}"] = (
                 confusion_matrix(result["test_labels"], predictions, labels=range(len(names))), names)
             if method == "NeurIPT pretrained":
-                from .finetune import split_indices
                 from .modeling_neuript import NeurIPTForSequenceClassification
 
-                _, _, test_idx = split_indices(np.asarray(dataset["subject"]), np.asarray(dataset["window_start_seconds"]), split, 0.2, 0.15)
+                test_idx = np.array(_read_split(job["run_dir"])["test"])
                 collator = WindowCollator(extractor, with_labels=True, label_map=label_map)
                 columns = dataset.select_columns(["input_values", "channel_positions", "label"]).with_format("numpy")
                 classifier = NeurIPTForSequenceClassification.from_pretrained(Path(job["run_dir"]) / "model")
@@ -368,8 +377,7 @@ def run_demo(args: DemoArguments) -> int:
         label_map, names = task_labels(manifest, task)
         labels = np.array([label_map.get(l, -1) for l in dataset["label"]])
         for split, kind in splits:
-            split_path = out / "finetune" / task / split.replace(":", "-") / "pretrained" / "seed0" / "split.json"
-            manifest_split = json.loads(split_path.read_text())
+            manifest_split = _read_split(_run_dir(out, task, split, "NeurIPT pretrained", 0))
             train = np.array(manifest_split["train"] + manifest_split["validation"])
             test_idx = np.array(manifest_split["test"])
             for method, features in (("LogReg band power", band), ("LogReg ERP waveform", erp)):

@@ -182,7 +182,8 @@ def keep_freed_memory(enable: bool = True) -> bool:
     ran at 84–107 GFLOP/s with fresh allocations and at 142–162 GFLOP/s with this setting or with a preallocated
     output. The setting (no `mmap` for large blocks, no trimming of the heap top) is what the
     `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=…` environment variables do, applied at run time with `mallopt`.
-    The cost: the process keeps its peak heap until it exits. `enable=False` restores glibc's defaults.
+    The cost: the process keeps its peak heap until it exits. `enable=False` puts glibc's default values back, but
+    not its dynamic mmap threshold (any `mallopt` of these switches that off for the life of the process).
     The training commands (`neuript pretrain`, `finetune`, `demo`, `reproduce`) call it; `neuript prepare`,
     whose memory use is meant to stay flat over long recordings, does not.
     """
