@@ -120,6 +120,8 @@ def prepare(module, preset, task, mode, dtype_name, compiled, batch, args):
     model = build(module, config, task, device)
     if args.checkpointing and mode == "train":
         model.gradient_checkpointing_enable(**({"offload": True} if getattr(args, "offload", False) else {}))
+        if getattr(args, "checkpoint_blocks", False):
+            model.enable_block_checkpointing()
     if args.experts:
         model.set_experts_implementation(args.experts)
     model.train(mode == "train")
@@ -227,6 +229,9 @@ def main(argv=None):
     parser.add_argument("--min-seconds", type=float, default=0.0)
     parser.add_argument("--baseline", default=None, help="git revision of the modeling file to time in the same run")
     parser.add_argument("--checkpointing", action="store_true", help="activation checkpointing in training")
+    parser.add_argument("--checkpoint-blocks", action="store_true",
+                        help="with --checkpointing: also each block of the full-resolution layers "
+                             "(enable_block_checkpointing)")
     parser.add_argument("--offload", action="store_true",
                         help="with --checkpointing: keep the checkpoint inputs in pinned host memory (transformers' offload)")
     parser.add_argument("--experts", default=None, help="experts implementation: eager | grouped_mm")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole model benchmark on one CUDA GPU, in about 5–6 minutes (FULL=1 adds fp32); results appended to docs/benchmarks.md.
+# The whole model benchmark on one CUDA GPU, in about 6–7 minutes (FULL=1 adds fp32); results appended to docs/benchmarks.md.
 # Usage: bash benchmarks/gpu.sh            (from the repository root, with `pip install -e .[bench]` done, or with
 #        PYTHONPATH=. where the package is not installed; BRAINDECODE_SITE=DIR adds DIR to the path of the
 #        braindecode step only)
@@ -18,6 +18,13 @@ run() { local limit=$1; shift; echo "== $*"; timeout "$limit" python "$@" --reco
 run 90 benchmarks/bench_model.py --presets paper --task pretrain --time 256 --modes train --dtypes bf16 \
     --batch paper=60 --repeats 5 --warmup 2 --checkpointing \
     --title "GPU: paper pretraining 20x256 batch 60, bf16, activation checkpointing"
+# The same with each block of the full-resolution layers checkpointed too (enable_block_checkpointing; a CPU count of
+# the live activations puts its peak at about half of layer checkpointing's), then the allocator's peaks of both.
+run 90 benchmarks/bench_model.py --presets paper --task pretrain --time 256 --modes train --dtypes bf16 \
+    --batch paper=60 --repeats 5 --warmup 2 --checkpointing --checkpoint-blocks \
+    --title "GPU: paper pretraining 20x256 batch 60, bf16, layer + block activation checkpointing"
+run 90 benchmarks/bench_memory.py --preset paper --task pretrain --time 256 --batch 60 --dtype bf16 --device cuda \
+    --checkpointing layers,blocks
 # The batch-20 pretraining step, eager and compiled in the same run (compiling takes about 2 minutes on an H200).
 run 200 benchmarks/bench_model.py --presets paper --task pretrain --time 256 --modes train --dtypes bf16 \
     --batch paper=20 --repeats 10 --warmup 2 --compile both \

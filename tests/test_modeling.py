@@ -1,6 +1,7 @@
 """Contract tests of the NeurIPT core: configuration, encoder, PMoE, HF-native saving and loading."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -406,6 +407,47 @@ def test_pretraining_checkpointing_covers_the_decoder_same_gradients_fraction_of
     assert checkpointed_bytes < 0.25 * plain_bytes
 
 
+def test_block_checkpointing_same_gradients_with_dropout_lower_backward_peak():
+    """`enable_block_checkpointing()` nests a checkpoint per block inside the layer checkpoints of the full-resolution
+    layers (every decoder layer, the encoder layers before the first merge): the gradients equal the plain step's with
+    dropout and router jitter on (each checkpoint replays its RNG state), and the live activations at the backward
+    peak (benchmarks/bench_memory.py's count) fall below layer checkpointing's."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_memory import live_activation_peak
+
+    config = tiny_config(hidden_dropout_prob=0.1)
+    model = NeurIPTForPretraining(config).train()
+    values, positions = random_inputs(time=128)
+    masks = model.masking(values, generator=torch.Generator().manual_seed(0))
+
+    def step():
+        torch.manual_seed(1)
+        return model(values, positions, time_mask=masks[0], mask_replacement=masks[1]).loss
+
+    def gradients():
+        model.zero_grad()
+        step().backward()
+        return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+    with pytest.raises(ValueError, match="gradient_checkpointing_enable"):
+        model.enable_block_checkpointing()
+    plain = gradients()
+    model.gradient_checkpointing_enable()
+    layer_peak = live_activation_peak(model, step)[1]
+    model.enable_block_checkpointing()
+    full_resolution = [math.prod(config.merge_factors[: i + 1]) == 1 for i in range(config.num_hidden_layers)]
+    assert [layer.checkpoint_blocks for layer in model.neuript.layers] == full_resolution
+    assert all(layer.checkpoint_blocks and layer.self_attention.checkpoint_blocks for layer in model.decoder.layers)
+    blocks = gradients()
+    block_peak = live_activation_peak(model, step)[1]
+    assert plain.keys() == blocks.keys()
+    for name in plain:
+        torch.testing.assert_close(blocks[name], plain[name], atol=1e-6, rtol=1e-4)
+    assert block_peak < 0.8 * layer_peak, (block_peak, layer_peak)
+    model.gradient_checkpointing_disable()
+    assert not any(getattr(module, "checkpoint_blocks", False) for module in model.modules())
+
+
 def test_default_experts_compute_in_the_autocast_dtype():
     """The default experts implementation runs the grouped matmuls in the autocast dtype (transformers' grouped_mm
     would run the float32 master weights in float32) and agrees with the eager experts under autocast."""
@@ -522,11 +564,11 @@ def test_checkpoint_loads_with_remote_code_where_the_package_cannot_be_imported(
 
 
 def test_bundle_files_import_nothing_beyond_torch_numpy_transformers():
-    """The Hub bundle must import only stdlib, numpy, torch, transformers (+ packaging, a transformers dependency)
-    and its siblings outside try/except ImportError blocks."""
+    """The Hub bundle must import only stdlib, numpy, torch, transformers and its siblings outside try/except
+    ImportError blocks."""
     import ast
 
-    allowed = set(sys.stdlib_module_names) | {"numpy", "torch", "transformers", "packaging"}
+    allowed = set(sys.stdlib_module_names) | {"numpy", "torch", "transformers"}
     bundle = ["configuration_neuript.py", "modeling_neuript.py", "feature_extraction_neuript.py", "electrodes_neuript.py"]
     for name in bundle:
         tree = ast.parse((REPO / "modeling_neuript" / name).read_text())

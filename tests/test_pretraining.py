@@ -349,3 +349,20 @@ def test_activation_offload_is_refused_where_it_cannot_work(prepared_face13, tmp
     with pytest.raises(ValueError, match=message):
         pretrain(args)
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_block_checkpointing_trains_as_the_plain_run(prepared_face13, tmp_path):
+    """`neuript pretrain --gradient_checkpointing true --checkpoint_blocks true` trades memory for time only: the
+    same losses step by step as the plain run (dropout on); without layer checkpointing the flag is refused."""
+    common = ["--max_steps", "3", "--per_device_batch_size", "4", "--save_steps", "3", "--model", "neuript-tiny"]
+    run_pretrain(prepared_face13, tmp_path / "plain", *common)
+    run_pretrain(prepared_face13, tmp_path / "blocks", *common, "--gradient_checkpointing", "true",
+                 "--checkpoint_blocks", "true")
+    plain, blocks = history(tmp_path / "plain"), history(tmp_path / "blocks")
+    assert len(plain) == len(blocks) == 3
+    for a, b in zip(plain, blocks):
+        assert b["loss"] == pytest.approx(a["loss"], rel=1e-5)
+    args = PretrainArguments(dataset=str(prepared_face13), output_dir=str(tmp_path / "refused"), max_steps=1,
+                             report_to="none", checkpoint_blocks=True)
+    with pytest.raises(ValueError, match="needs --gradient_checkpointing"):
+        pretrain(args)
