@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole model benchmark on one CUDA GPU, in about 6–7 minutes (FULL=1 adds fp32); results appended to docs/benchmarks.md.
+# The whole model benchmark on one CUDA GPU, in about 5–6 minutes (FULL=1 adds fp32); results appended to docs/benchmarks.md.
 # Usage: bash benchmarks/gpu.sh            (from the repository root, with `pip install -e .[bench]` done, or with
 #        PYTHONPATH=. where the package is not installed; BRAINDECODE_SITE=DIR adds DIR to the path of the
 #        braindecode step only)
@@ -13,18 +13,15 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader ||
 python -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__)"
 run() { local limit=$1; shift; echo "== $*"; timeout "$limit" python "$@" --record || echo "!! step failed or timed out: $*"; }
 
-# Paper-preset pretraining (20 ch x 256, decoder at full resolution): the paper's batch 60 with activation
-# checkpointing (measured 29.9 GiB on an H200; without checkpointing it does not fit 139 GiB).
-run 90 benchmarks/bench_model.py --presets paper --task pretrain --time 256 --modes train --dtypes bf16 \
-    --batch paper=60 --repeats 5 --warmup 2 --checkpointing \
-    --title "GPU: paper pretraining 20x256 batch 60, bf16, activation checkpointing"
-# The same with each block of the full-resolution layers checkpointed too (enable_block_checkpointing; a CPU count of
-# the live activations puts its peak at about half of layer checkpointing's), then the allocator's peaks of both.
+# Paper-preset pretraining (20 ch x 256, decoder at full resolution) at the paper's batch 60: the allocator's peaks
+# with layer and with layer + block activation checkpointing in one run (layer checkpointing measured 29.9 GiB on an
+# H200; a CPU count of the live activations puts blocks at about half of it), then the step's throughput with blocks
+# (layer checkpointing alone: 45.8 samples/s on the H200, docs/benchmarks.md).
+run 90 benchmarks/bench_memory.py --preset paper --task pretrain --time 256 --batch 60 --dtype bf16 --device cuda \
+    --checkpointing layers,blocks
 run 90 benchmarks/bench_model.py --presets paper --task pretrain --time 256 --modes train --dtypes bf16 \
     --batch paper=60 --repeats 5 --warmup 2 --checkpointing --checkpoint-blocks \
     --title "GPU: paper pretraining 20x256 batch 60, bf16, layer + block activation checkpointing"
-run 90 benchmarks/bench_memory.py --preset paper --task pretrain --time 256 --batch 60 --dtype bf16 --device cuda \
-    --checkpointing layers,blocks
 # The batch-20 pretraining step, eager and compiled in the same run (compiling takes about 2 minutes on an H200).
 run 200 benchmarks/bench_model.py --presets paper --task pretrain --time 256 --modes train --dtypes bf16 \
     --batch paper=20 --repeats 10 --warmup 2 --compile both \
