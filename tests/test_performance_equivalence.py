@@ -295,3 +295,41 @@ def test_keep_freed_memory_stops_large_allocations_from_page_faulting_again():
         assert faults_of_second_allocation() <= 0.05 * faults_default
     finally:
         keep_freed_memory(False)
+
+
+class _Parsed(Exception):
+    pass
+
+
+def test_every_gpu_sh_step_is_accepted_by_its_script():
+    """`benchmarks/gpu.sh` runs only where a GPU is lent, minutes at a time: each of its steps must get past its
+    script's argument parser here (a typo in a flag would otherwise cost a GPU session its run)."""
+    import argparse
+    import importlib.util
+    import re
+    import shlex
+
+    repo = Path(__file__).resolve().parents[1]
+    joined = re.sub(r"\\\n\s*", " ", (repo / "benchmarks" / "gpu.sh").read_text())  # backslash continuations
+    steps = [
+        (match.group(1), shlex.split(match.group(2).split(";")[0]))
+        for match in re.finditer(r"\brun \d+ (benchmarks/\S+\.py)([^\n]*)", joined)
+    ]
+    assert len(steps) >= 8, steps
+    original = argparse.ArgumentParser.parse_args
+
+    def parse_then_stop(self, args=None, namespace=None):
+        original(self, args, namespace)
+        raise _Parsed
+
+    for script, argv in steps:
+        path, argv = repo / script, argv + ["--record"]  # `run` adds --record
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        argparse.ArgumentParser.parse_args = parse_then_stop
+        try:
+            with pytest.raises(_Parsed):
+                module.main(argv)
+        finally:
+            argparse.ArgumentParser.parse_args = original
