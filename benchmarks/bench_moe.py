@@ -35,6 +35,9 @@ def main(argv=None):
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=2 if not torch.cuda.is_available() else None)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--profile", action="store_true",
+                        help="also print where the time of the first implementation's forward + backward goes "
+                             "(torch.profiler, largest E)")
     parser.add_argument("--record", action="store_true")
     args = parser.parse_args(argv)
     harness.setup(args.threads)
@@ -80,6 +83,19 @@ def main(argv=None):
                 row[f"{implementation} / dense"] = f"{seconds / dense_seconds:.2f}"
             rows.append(row)
             print(row, flush=True)
+
+    if args.profile:  # the last (largest) E, forward + backward: dense, then the first implementation
+        implementation = args.implementations.split(",")[0]
+        kind = torch.device(device).type
+        name = f"{kind}_pmoe_{args.preset}_E{num_experts}_{args.tokens}_tokens_{args.dtype}.txt"
+        path = harness.REPO / "docs" / "profiles" / name
+        text = f"PMoE (E = {num_experts}, {implementation}) vs dense SwiGLU, {args.tokens} tokens, forward + backward, "
+        text += f"{args.dtype}, {harness.machine_info()}\n"
+        for label in ("dense", implementation):
+            text += f"\n== {label}\n" + harness.profile_table(fns[label], device, steps=3, rows=25) + "\n"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"profile written to {path}")
 
     columns = list(rows[0].keys())
     table = harness.markdown_table(rows, columns)

@@ -29,8 +29,10 @@ run 200 benchmarks/bench_model.py --presets paper --task pretrain --time 256 --m
 # Classification model at the reference shape (20 ch x 320 samples), bf16 autocast, eager.
 run 60 benchmarks/bench_model.py --presets fast,small,paper --modes infer,train --dtypes bf16 \
     --batch fast=256,small=64,paper=64 --repeats 10 --warmup 2 --title "GPU: classification 20x320, bf16"
-# One PMoE module vs a dense SwiGLU of equal active width (eager, transformers' grouped_mm, ours).
-run 40 benchmarks/bench_moe.py --preset paper --experts 2,4,6 --tokens 32768 --dtype bf16
+# One PMoE module vs a dense SwiGLU of equal active width (ours, eager, transformers' grouped_mm), and where the
+# time of ours goes (torch.profiler, written to docs/profiles/).
+run 60 benchmarks/bench_moe.py --preset paper --experts 2,4,6 --tokens 32768 --dtype bf16 \
+    --implementations neuript_grouped_mm,eager,grouped_mm --profile
 # torch.compile against eager on paper classification inference, same run (the compiled logits' difference is
 # reported; compiling the training step of the paper preset takes longer than this script's budget).
 run 90 benchmarks/bench_model.py --presets paper --modes infer --dtypes bf16 --compile both --batch paper=64 \

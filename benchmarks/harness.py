@@ -99,6 +99,23 @@ def measure_interleaved(fns: dict, device="cpu", warmup: int = 1, repeats: int =
     return {name: (statistics.median(values), values) for name, values in times.items()}
 
 
+def profile_table(fn: Callable[[], object], device="cpu", steps: int = 3, rows: int = 30, warmup: int = 2) -> str:
+    """`torch.profiler` table of `steps` calls of `fn` after `warmup` calls, operators sorted by their own device time
+    (CUDA) or CPU time: where the time goes, largest line first."""
+    for _ in range(warmup):  # kernel selection, allocator
+        fn()
+    sync(device)
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if torch.device(device).type == "cuda":
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    with torch.profiler.profile(activities=activities) as profiler:
+        for _ in range(steps):
+            fn()
+        sync(device)
+    sort = "self_cuda_time_total" if torch.device(device).type == "cuda" else "self_cpu_time_total"
+    return profiler.key_averages().table(sort_by=sort, row_limit=rows, max_name_column_width=60)
+
+
 def count_flops(fn: Callable[[], object]) -> int:
     """FLOPs of one call of `fn` (forward and, if `fn` calls it, backward)."""
     with FlopCounterMode(display=False) as counter:

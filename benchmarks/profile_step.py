@@ -37,21 +37,10 @@ def main(argv=None):
     harness.setup(args.threads)
     module = harness.load_model_module(None)
     case = bench_model.prepare(module, args.preset, args.task, args.mode, args.dtype, False, args.batch, args)
-    step = case["step"]
-    for _ in range(2):  # warm-up: kernel selection, allocator
-        step()
-    harness.sync(args.device)
-    activities = [torch.profiler.ProfilerActivity.CPU]
-    if args.device != "cpu":
-        activities.append(torch.profiler.ProfilerActivity.CUDA)
-    with torch.profiler.profile(activities=activities) as profiler:
-        for _ in range(args.steps):
-            step()
-        harness.sync(args.device)
-    sort = "self_cuda_time_total" if args.device != "cpu" else "self_cpu_time_total"
+    table = harness.profile_table(case["step"], args.device, steps=args.steps, rows=args.rows)
     print(f"{args.preset} {args.task} {args.mode} {args.dtype} batch {args.batch} x {args.channels} ch x {args.time}, "
           f"{args.steps} steps, {harness.machine_info()}")
-    print(profiler.key_averages().table(sort_by=sort, row_limit=args.rows, max_name_column_width=60))
+    print(table)
 
 
 if __name__ == "__main__":
