@@ -141,15 +141,15 @@ def main(argv=None):
 
     rows = []
     modes = args.checkpointing.replace("both", "no,layers").replace("yes", "layers").split(",")
+    if not set(modes) <= {"no", "layers", "blocks"}:
+        parser.error(f"--checkpointing takes a comma list of no, layers, blocks (or yes, both); got {args.checkpointing}")
     for checkpointing in modes:
         torch.manual_seed(0)
         model = bench_model.build(
             harness.load_model_module(None), bench_model.load_config(args.preset), args.task, args.device
         ).train()
         if checkpointing != "no":
-            model.gradient_checkpointing_enable(**({"offload": True} if args.offload else {}))
-        if checkpointing == "blocks":
-            model.enable_block_checkpointing()
+            bench_model.enable_checkpointing(model, blocks=checkpointing == "blocks", offload=args.offload)
 
         def step():
             with torch.autocast(torch.device(args.device).type, dtype=dtype, enabled=dtype != torch.float32):

@@ -89,6 +89,14 @@ def build(module, config, task, device, num_labels=4):
     return model.to(device)
 
 
+def enable_checkpointing(model, blocks: bool = False, offload: bool = False) -> None:
+    """Layer activation checkpointing (transformers' offload of the checkpoint inputs if asked), and block
+    checkpointing inside it if asked."""
+    model.gradient_checkpointing_enable(**({"offload": True} if offload else {}))
+    if blocks:
+        model.enable_block_checkpointing()
+
+
 def make_step(model, task, mode, dtype, device, values, positions, labels, optimizer):
     autocast = torch.autocast(device_type=torch.device(device).type, dtype=dtype, enabled=dtype != torch.float32)
 
@@ -119,9 +127,7 @@ def prepare(module, preset, task, mode, dtype_name, compiled, batch, args):
     torch.manual_seed(0)
     model = build(module, config, task, device)
     if args.checkpointing and mode == "train":
-        model.gradient_checkpointing_enable(**({"offload": True} if getattr(args, "offload", False) else {}))
-        if getattr(args, "checkpoint_blocks", False):
-            model.enable_block_checkpointing()
+        enable_checkpointing(model, getattr(args, "checkpoint_blocks", False), getattr(args, "offload", False))
     if args.experts:
         model.set_experts_implementation(args.experts)
     model.train(mode == "train")

@@ -301,7 +301,7 @@ class _Parsed(Exception):
     pass
 
 
-def test_every_gpu_sh_step_is_accepted_by_its_script():
+def test_every_gpu_sh_step_is_accepted_by_its_script(monkeypatch):
     """`benchmarks/gpu.sh` runs only where a GPU is lent, minutes at a time: each of its steps must get past its
     script's argument parser here (a typo in a flag would otherwise cost a GPU session its run)."""
     import argparse
@@ -322,14 +322,11 @@ def test_every_gpu_sh_step_is_accepted_by_its_script():
         original(self, args, namespace)
         raise _Parsed
 
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_then_stop)
     for script, argv in steps:
         path, argv = repo / script, argv + ["--record"]  # `run` adds --record
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        argparse.ArgumentParser.parse_args = parse_then_stop
-        try:
-            with pytest.raises(_Parsed):
-                module.main(argv)
-        finally:
-            argparse.ArgumentParser.parse_args = original
+        with pytest.raises(_Parsed):
+            module.main(argv)
