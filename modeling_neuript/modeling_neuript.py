@@ -291,6 +291,40 @@ def eager_attention_forward(
     return attn_output, attn_weights
 
 
+class _SplitHeadsFunction(torch.autograd.Function):
+    """`(N, L, count·heads·head_dim)` → `count` views `(N, heads, L, head_dim)` of one fused projection (Q, K, V or
+    K, V). Autograd's version (`view` → `permute` → `unbind`) stacks the incoming gradients into a head-major buffer
+    in its backward and then copies that buffer back into the projection's layout: two transposing passes over
+    3·N·L·D values. The attention kernels already return each gradient in token-major `(N, L, heads, head_dim)`
+    memory, so this backward copies each one straight into its slice of the projection's gradient: one pass of
+    contiguous rows. Same values as autograd's version."""
+
+    @staticmethod
+    def forward(ctx, projection: torch.Tensor, count: int, num_heads: int) -> tuple[torch.Tensor, ...]:
+        n, length, width = projection.shape
+        ctx.shape = (n, length, count, num_heads, width // (count * num_heads))
+        return projection.view(ctx.shape).permute(2, 0, 3, 1, 4).unbind(0)
+
+    @staticmethod
+    def backward(ctx, *grads: Optional[torch.Tensor]):
+        n, length, count, heads, head_dim = ctx.shape
+        grad = next(g for g in grads if g is not None).new_empty(ctx.shape)
+        for index, part in enumerate(grads):
+            if part is None:  # e.g. a value nobody differentiated
+                grad[:, :, index].zero_()
+            else:
+                grad[:, :, index].copy_(part.transpose(1, 2))
+        return grad.view(n, length, -1), None, None
+
+
+def split_heads(projection: torch.Tensor, count: int, num_heads: int) -> tuple[torch.Tensor, ...]:
+    """`(N, L, count·heads·head_dim)` fused projection → `count` tensors `(N, heads, L, head_dim)` (views)."""
+    if torch.is_grad_enabled() and projection.requires_grad and not torch.compiler.is_compiling():
+        return _SplitHeadsFunction.apply(projection, count, num_heads)
+    n, length, width = projection.shape
+    return projection.view(n, length, count, num_heads, width // (count * num_heads)).permute(2, 0, 3, 1, 4).unbind(0)
+
+
 class NeurIPTAttention(nn.Module):
     """Bidirectional multi-head self-attention over the second axis of `(N, L, hidden_size)`, used for both the
     time stage (N = batch·channels) and the channel stage (N = batch·time tokens). One fused QKV projection."""
@@ -316,8 +350,7 @@ class NeurIPTAttention(nn.Module):
             `(N, L, hidden_size)` and the attention weights `(N, heads, L, L)` (eager only) or `None`.
         """
         n, length, _ = hidden_states.shape
-        qkv = self.qkv_proj(hidden_states).view(n, length, 3, self.num_heads, self.head_dim)
-        query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (N, heads, L, head_dim)
+        query, key, value = split_heads(self.qkv_proj(hidden_states), 3, self.num_heads)  # each (N, heads, L, head_dim)
         attention_mask = None if key_mask is None else key_mask[:, None, None, :]
 
         attention_interface: Callable = eager_attention_forward
@@ -878,9 +911,14 @@ class NeurIPTTwoStageLayer(GradientCheckpointingLayer):
 def run_block(module: nn.Module, block: Callable, *args):
     """`block(*args)`, as its own activation checkpoint when `module.checkpoint_blocks` is set (in training, with
     gradients): nested inside a layer's checkpoint, the backward pass then recomputes the layer keeping only the
-    block inputs, and each block's activations only while that block's backward runs."""
+    block inputs, and each block's activations only while that block's backward runs.
+
+    The block checkpoint goes through the function `gradient_checkpointing_enable` gave the layer, so the user's
+    `gradient_checkpointing_kwargs` and transformers' `offload` apply to blocks as to layers; it is always
+    non-reentrant (a reentrant checkpoint nested in another cannot return the blocks' `None` outputs)."""
     if getattr(module, "checkpoint_blocks", False) and module.training and torch.is_grad_enabled():
-        return torch.utils.checkpoint.checkpoint(block, *args, use_reentrant=False)
+        checkpoint = getattr(module, "_gradient_checkpointing_func", None) or torch.utils.checkpoint.checkpoint
+        return checkpoint(block, *args, use_reentrant=False)
     return block(*args)
 
 
@@ -1334,11 +1372,8 @@ class NeurIPTCrossAttention(nn.Module):
     def forward(self, hidden_states: torch.Tensor, encoder_states: torch.Tensor) -> torch.Tensor:
         """`(N, Lq, D)` queries, `(N, Lk, D)` keys/values → `(N, Lq, D)`."""
         n, q_len, _ = hidden_states.shape
-        k_len = encoder_states.shape[1]
         query = self.q_proj(hidden_states).view(n, q_len, self.num_heads, self.head_dim).transpose(1, 2)
-        key, value = (
-            self.kv_proj(encoder_states).view(n, k_len, 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4).unbind(0)
-        )
+        key, value = split_heads(self.kv_proj(encoder_states), 2, self.num_heads)
         attention_interface: Callable = ALL_ATTENTION_FUNCTIONS.get_interface(
             self.config._attn_implementation, eager_attention_forward
         )

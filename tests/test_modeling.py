@@ -448,6 +448,46 @@ def test_block_checkpointing_same_gradients_with_dropout_lower_backward_peak():
     assert not any(getattr(module, "checkpoint_blocks", False) for module in model.modules())
 
 
+@pytest.mark.parametrize("use_reentrant", [True, False])
+def test_block_checkpoints_use_the_checkpoint_options_the_user_gave(use_reentrant):
+    """Block checkpoints go through the checkpoint function `gradient_checkpointing_enable(
+    gradient_checkpointing_kwargs=...)` configured (so e.g. `preserve_rng_state` or transformers' offload reach the
+    blocks too), non-reentrant even where the user's layer checkpoints are reentrant, and the step still gives the
+    plain step's gradients."""
+    model = NeurIPTForPretraining(tiny_config()).train()
+    values, positions = random_inputs(time=64)
+    masks = model.masking(values, generator=torch.Generator().manual_seed(0))
+
+    def gradients():
+        model.zero_grad()
+        torch.manual_seed(1)  # the same dropout and router-jitter draws in every step
+        model(values, positions, time_mask=masks[0], mask_replacement=masks[1]).loss.backward()
+        return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+    plain = gradients()
+    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": use_reentrant})
+    model.enable_block_checkpointing()
+    calls = []
+    for layer in model.decoder.layers:
+        for module in (layer, layer.self_attention):
+            configured = module._gradient_checkpointing_func
+
+            def counting(function, *args, _configured=configured, **kwargs):
+                calls.append((getattr(function, "__name__", type(function).__name__), kwargs.get("use_reentrant")))
+                return _configured(function, *args, **kwargs)
+
+            module._gradient_checkpointing_func = counting
+    blocks = gradients()
+    block_calls = [call for call in calls if call[0].endswith(("_stage", "_block"))]
+    layers = len(model.decoder.layers)
+    # forward and recomputation: 4 blocks per decoder layer; the layer checkpoint itself keeps the user's choice
+    assert len(block_calls) == (4 * layers if use_reentrant else 2 * 4 * layers)
+    assert {reentrant for _, reentrant in block_calls} == {False}
+    assert plain.keys() == blocks.keys()
+    for name in plain:
+        torch.testing.assert_close(blocks[name], plain[name], atol=1e-6, rtol=1e-4)
+
+
 def test_default_experts_compute_in_the_autocast_dtype():
     """The default experts implementation runs the grouped matmuls in the autocast dtype (transformers' grouped_mm
     would run the float32 master weights in float32) and agrees with the eager experts under autocast."""

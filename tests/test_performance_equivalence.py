@@ -21,6 +21,7 @@ from modeling_neuript.modeling_neuript import (
     progressive_moe_aux_loss,
     NeurIPTTwoStageLayer,
     dropout_add,
+    split_heads,
     swiglu,
 )
 from helpers import tiny_config
@@ -144,6 +145,35 @@ def test_swiglu_forward_and_gradient_match_autograd():
     torch.testing.assert_close(gate_up.grad, reference_input.grad)
     with torch.no_grad():  # the in-place inference path
         torch.testing.assert_close(swiglu(gate_up), reference)
+
+
+@pytest.mark.parametrize("count, used", [(3, (0, 1, 2)), (2, (0, 1)), (3, (0, 2))])
+def test_split_heads_gradient_is_autograds(count, used):
+    """The fused projection's split into heads (one copy pass in its backward) gives autograd's `view` → `permute` →
+    `unbind` values and gradient, bit for bit, with the attention kernel's token-major gradients and with heads that
+    receive no gradient (a zero slice)."""
+    generator = torch.Generator().manual_seed(3)
+    projection = torch.randn(6, 11, count * 4 * 8, generator=generator, requires_grad=True)
+    reference_input = projection.detach().clone().requires_grad_(True)
+    parts = split_heads(projection, count, 4)
+    reference = reference_input.view(6, 11, count, 4, 8).permute(2, 0, 3, 1, 4).unbind(0)
+    assert [part.shape for part in parts] == [(6, 4, 11, 8)] * count
+    for part, expected in zip(parts, reference):
+        assert torch.equal(part, expected)
+
+    weight = torch.randn(6, 4, 11, 8, generator=generator)
+
+    def loss(tensors):
+        if len(used) < count:  # a part left out of the graph: its slice of the gradient is zero
+            return sum(tensors[i].pow(2).sum() * (i + 1) for i in used)
+        query, key, value = tensors if count == 3 else (tensors[0], *tensors)
+        return (F.scaled_dot_product_attention(query, key, value) * weight).sum()
+
+    loss(parts).backward()
+    loss(reference).backward()
+    assert torch.equal(projection.grad, reference_input.grad)
+    with torch.no_grad():  # inference: plain views
+        assert all(torch.equal(a, b) for a, b in zip(split_heads(projection, count, 4), reference))
 
 
 def test_dropout_add_is_residual_plus_dropout():
