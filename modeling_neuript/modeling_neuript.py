@@ -303,6 +303,7 @@ class _SplitHeadsFunction(torch.autograd.Function):
     def forward(ctx, projection: torch.Tensor, count: int, num_heads: int) -> tuple[torch.Tensor, ...]:
         n, length, width = projection.shape
         ctx.shape = (n, length, count, num_heads, width // (count * num_heads))
+        ctx.set_materialize_grads(False)  # a part without gradient arrives as None: zero its slice, allocate nothing
         return projection.view(ctx.shape).permute(2, 0, 3, 1, 4).unbind(0)
 
     @staticmethod
@@ -310,7 +311,7 @@ class _SplitHeadsFunction(torch.autograd.Function):
         n, length, count, heads, head_dim = ctx.shape
         grad = next(g for g in grads if g is not None).new_empty(ctx.shape)
         for index, part in enumerate(grads):
-            if part is None:  # e.g. a value nobody differentiated
+            if part is None:  # e.g. a key or value outside the graph of the loss
                 grad[:, :, index].zero_()
             else:
                 grad[:, :, index].copy_(part.transpose(1, 2))
