@@ -33,6 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_model  # noqa: E402
 import harness  # noqa: E402
 
+from modeling_neuript.training_utils import enable_activation_checkpointing  # noqa: E402
+
 
 def saved_activation_bytes(model, step) -> int:
     """Bytes of the distinct non-parameter storages autograd saves while `step()` runs a forward pass."""
@@ -149,7 +151,7 @@ def main(argv=None):
             harness.load_model_module(None), bench_model.load_config(args.preset), args.task, args.device
         ).train()
         if checkpointing != "no":
-            bench_model.enable_checkpointing(model, blocks=checkpointing == "blocks", offload=args.offload)
+            enable_activation_checkpointing(model, offload=args.offload, blocks=checkpointing == "blocks")
 
         def step():
             with torch.autocast(torch.device(args.device).type, dtype=dtype, enabled=dtype != torch.float32):

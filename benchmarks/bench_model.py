@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 
 from modeling_neuript import NeurIPTConfig  # noqa: E402
+from modeling_neuript.training_utils import enable_activation_checkpointing  # noqa: E402
 
 DEFAULT_BATCH = {"cpu": {"tiny": 8, "small": 8, "paper": 2, "fast": 8},
                  "cuda": {"tiny": 64, "small": 64, "paper": 64, "fast": 256}}
@@ -89,14 +90,6 @@ def build(module, config, task, device, num_labels=4):
     return model.to(device)
 
 
-def enable_checkpointing(model, blocks: bool = False, offload: bool = False) -> None:
-    """Layer activation checkpointing (transformers' offload of the checkpoint inputs if asked), and block
-    checkpointing inside it if asked."""
-    model.gradient_checkpointing_enable(**({"offload": True} if offload else {}))
-    if blocks:
-        model.enable_block_checkpointing()
-
-
 def make_step(model, task, mode, dtype, device, values, positions, labels, optimizer):
     autocast = torch.autocast(device_type=torch.device(device).type, dtype=dtype, enabled=dtype != torch.float32)
 
@@ -127,7 +120,8 @@ def prepare(module, preset, task, mode, dtype_name, compiled, batch, args):
     torch.manual_seed(0)
     model = build(module, config, task, device)
     if args.checkpointing and mode == "train":
-        enable_checkpointing(model, getattr(args, "checkpoint_blocks", False), getattr(args, "offload", False))
+        enable_activation_checkpointing(model, offload=getattr(args, "offload", False),
+                                        blocks=getattr(args, "checkpoint_blocks", False))
     if args.experts:
         model.set_experts_implementation(args.experts)
     model.train(mode == "train")

@@ -914,8 +914,8 @@ def run_block(module: nn.Module, block: Callable, *args):
     gradients): nested inside a layer's checkpoint, the backward pass then recomputes the layer keeping only the
     block inputs, and each block's activations only while that block's backward runs.
 
-    The block checkpoint goes through the function `gradient_checkpointing_enable` gave the layer, so the user's
-    `gradient_checkpointing_kwargs` and transformers' `offload` apply to blocks as to layers; it is always
+    The block checkpoint goes through the function `activation_checkpointing_enable` gave the layer, so the user's
+    checkpoint kwargs and transformers' `offload` apply to blocks as to layers; it is always
     non-reentrant (a reentrant checkpoint nested in another cannot return the blocks' `None` outputs)."""
     if getattr(module, "checkpoint_blocks", False) and module.training and torch.is_grad_enabled():
         checkpoint = getattr(module, "_gradient_checkpointing_func", None) or torch.utils.checkpoint.checkpoint
@@ -954,7 +954,7 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
         return any(getattr(module, "gradient_checkpointing", False) for module in self.modules())
 
     def enable_block_checkpointing(self, enabled: bool = True) -> None:
-        """Checkpoint every block again inside the layer checkpoints of `gradient_checkpointing_enable()`, in the
+        """Checkpoint every block again inside the layer checkpoints of `activation_checkpointing_enable()`, in the
         layers that run at full time resolution: each AAMP decoder layer (its time stage, channel stage,
         cross-attention and MLP) and the encoder layers before the first merge (their time and channel stages).
 
@@ -966,8 +966,8 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
         """
         if enabled and not self._layer_checkpointing():
             raise ValueError(
-                "Block checkpointing nests inside the layer checkpoints: call model.gradient_checkpointing_enable() "
-                "(or pass --gradient_checkpointing) first."
+                "Block checkpointing nests inside the layer checkpoints: call model.activation_checkpointing_enable() "
+                "(gradient_checkpointing_enable() in older transformers; or pass --gradient_checkpointing) first."
             )
         for module in self.modules():
             if isinstance(module, NeurIPTDecoderLayer):

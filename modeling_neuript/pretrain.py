@@ -198,7 +198,10 @@ def pretrain(args: PretrainArguments) -> dict:
     from tqdm.auto import tqdm
 
     from .modeling_neuript import AmplitudeAwareMasking, NeurIPTForPretraining
-    from .training_utils import WindowCollator, dataset_root, expert_load, load_prepared, save_checkpoint, warn_on_collapse
+    from .training_utils import (
+        WindowCollator, dataset_root, enable_activation_checkpointing, expert_load, load_prepared, save_checkpoint,
+        warn_on_collapse,
+    )
 
     output_dir = Path(args.output_dir)
     precision = args.mixed_precision
@@ -253,9 +256,8 @@ def pretrain(args: PretrainArguments) -> dict:
     if args.checkpoint_blocks and not args.gradient_checkpointing:
         raise ValueError("--checkpoint_blocks nests block checkpoints inside the layer checkpoints; it needs "
                          "--gradient_checkpointing too.")
-    if args.gradient_checkpointing:  # (`offload` only when asked: older transformers lack the argument)
-        model.gradient_checkpointing_enable(**({"offload": True} if args.activation_offload else {}))
-        model.enable_block_checkpointing(args.checkpoint_blocks)
+    if args.gradient_checkpointing:
+        enable_activation_checkpointing(model, offload=args.activation_offload, blocks=args.checkpoint_blocks)
 
     decay, no_decay = [], []
     for name, parameter in model.named_parameters():

@@ -172,6 +172,16 @@ def time_ordered_split(indices: np.ndarray, starts: Sequence[float], test_fracti
     return order[:cut], order[cut:]
 
 
+def enable_activation_checkpointing(model, offload: bool = False, blocks: bool = False) -> None:
+    """Layer activation checkpointing through transformers — `activation_checkpointing_enable`, or its older name
+    `gradient_checkpointing_enable` (deprecated, with a FutureWarning, where both exist) on releases without it —
+    with the checkpointed layer inputs kept in pinned host memory if `offload`, and block checkpointing inside the
+    layer checkpoints if `blocks` (`NeurIPTPreTrainedModel.enable_block_checkpointing`)."""
+    enable = getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable
+    enable(**({"offload": True} if offload else {}))  # `offload` only when asked: older releases lack the argument
+    model.enable_block_checkpointing(blocks)
+
+
 def keep_freed_memory(enable: bool = True) -> bool:
     """Let glibc keep freed memory in the process instead of unmapping it (Linux with glibc only; returns whether it
     took effect).

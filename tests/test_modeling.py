@@ -669,3 +669,19 @@ def test_new_head_weights_are_allowed_and_reported(tmp_path):
     NeurIPTForPretraining(tiny_config()).save_pretrained(tmp_path)
     _, info = NeurIPTForSequenceClassification.from_pretrained(tmp_path, num_labels=2, output_loading_info=True)
     assert sorted(info["missing_keys"]) == ["classifier.bias", "classifier.weight"]
+
+
+def test_enable_activation_checkpointing_uses_transformers_current_name():
+    """`training_utils.enable_activation_checkpointing` (what `neuript pretrain --gradient_checkpointing` and the
+    benchmarks call) sets layer and block checkpointing without transformers' deprecation warning for the old name."""
+    import warnings
+
+    from modeling_neuript.training_utils import enable_activation_checkpointing
+
+    model = NeurIPTForPretraining(tiny_config()).train()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        enable_activation_checkpointing(model, blocks=True)
+    assert all(layer.gradient_checkpointing and layer.checkpoint_blocks for layer in model.decoder.layers)
+    enable_activation_checkpointing(model, blocks=False)
+    assert not any(getattr(module, "checkpoint_blocks", False) for module in model.modules())
