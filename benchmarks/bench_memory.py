@@ -130,7 +130,7 @@ def main(argv=None):
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--checkpointing", default="no,layers,blocks",
-                        help="comma list, one row each: no | layers (gradient_checkpointing_enable) | blocks (and "
+                        help="comma list, one row each: no | layers (activation_checkpointing_enable) | blocks (and "
                              "enable_block_checkpointing); 'yes' = layers, 'both' = no,layers")
     parser.add_argument("--no-live", action="store_true", help="skip the live-memory peak (CPU)")
     parser.add_argument("--offload", action="store_true", help="checkpoint inputs kept in pinned host memory")

@@ -301,29 +301,33 @@ class _SplitHeadsFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, projection: torch.Tensor, count: int, num_heads: int) -> tuple[torch.Tensor, ...]:
-        n, length, width = projection.shape
-        ctx.shape = (n, length, count, num_heads, width // (count * num_heads))
         ctx.set_materialize_grads(False)  # a part without gradient arrives as None: zero its slice, allocate nothing
-        return projection.view(ctx.shape).permute(2, 0, 3, 1, 4).unbind(0)
+        ctx.shape = projection.shape
+        return _head_views(projection, count, num_heads)
 
     @staticmethod
     def backward(ctx, *grads: Optional[torch.Tensor]):
-        n, length, count, heads, head_dim = ctx.shape
         grad = next(g for g in grads if g is not None).new_empty(ctx.shape)
-        for index, part in enumerate(grads):
+        slices = grad.view(*ctx.shape[:2], len(grads), -1).unbind(2)  # each (N, L, heads·head_dim)
+        for part, target in zip(grads, slices):
             if part is None:  # e.g. a key or value outside the graph of the loss
-                grad[:, :, index].zero_()
+                target.zero_()
             else:
-                grad[:, :, index].copy_(part.transpose(1, 2))
-        return grad.view(n, length, -1), None, None
+                part = part.transpose(1, 2)  # (N, L, heads, head_dim)
+                target.view(part.shape).copy_(part)
+        return grad, None, None
+
+
+def _head_views(projection: torch.Tensor, count: int, num_heads: int) -> tuple[torch.Tensor, ...]:
+    n, length, width = projection.shape
+    return projection.view(n, length, count, num_heads, width // (count * num_heads)).permute(2, 0, 3, 1, 4).unbind(0)
 
 
 def split_heads(projection: torch.Tensor, count: int, num_heads: int) -> tuple[torch.Tensor, ...]:
     """`(N, L, count·heads·head_dim)` fused projection → `count` tensors `(N, heads, L, head_dim)` (views)."""
     if torch.is_grad_enabled() and projection.requires_grad and not torch.compiler.is_compiling():
         return _SplitHeadsFunction.apply(projection, count, num_heads)
-    n, length, width = projection.shape
-    return projection.view(n, length, count, num_heads, width // (count * num_heads)).permute(2, 0, 3, 1, 4).unbind(0)
+    return _head_views(projection, count, num_heads)
 
 
 class NeurIPTAttention(nn.Module):
