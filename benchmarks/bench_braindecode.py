@@ -11,7 +11,6 @@ stub module stands in for it (LaBraM and CBraMod never call it) and the table sa
 
 import argparse
 import sys
-import types
 from pathlib import Path
 
 import torch
@@ -28,39 +27,15 @@ MONOPOLAR_20 = ["FP1", "FP2", "F7", "F3", "FZ", "F4", "F8", "T3", "C3", "CZ", "C
 
 
 def import_braindecode():
-    """`braindecode.models` (LaBraM, CBraMod), with a torchaudio stub when torchaudio cannot load."""
-    stubbed = False
-    try:
-        import torchaudio  # noqa: F401
-    except Exception:  # missing, or built for another torch
-        stubbed = True
-        for name in [m for m in sys.modules if m == "torchaudio" or m.startswith("torchaudio.")]:
-            del sys.modules[name]
+    """`braindecode.models` (LaBraM, CBraMod), with the torchaudio stand-in when torchaudio cannot load."""
+    from modeling_neuript.interop.braindecode_support import import_braindecode as load
+    from modeling_neuript.interop.braindecode_support import install_torchaudio_stand_in
 
-        def stub(name):
-            module = types.ModuleType(name)
-
-            def missing(attr):
-                if attr.startswith("__"):
-                    raise AttributeError(attr)
-
-                def unavailable(*args, **kwargs):
-                    raise ImportError(f"torchaudio is unavailable here ({name}.{attr})")
-
-                return type(attr, (), {"__init__": unavailable})
-
-            module.__getattr__ = missing
-            sys.modules[name] = module
-            return module
-
-        root = stub("torchaudio")
-        for sub in ("functional", "transforms"):
-            setattr(root, sub, stub(f"torchaudio.{sub}"))
-    from braindecode import __version__
+    stubbed = install_torchaudio_stand_in()
+    braindecode = load()
     from braindecode.models import CBraMod, Labram
 
-    return Labram, CBraMod, __version__, stubbed
-
+    return Labram, CBraMod, braindecode.__version__, stubbed
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -1,6 +1,6 @@
 """glibc's handling of freed memory against NeurIPT step time on CPU (plain script, not a test).
 
-`modeling_neuript.training_utils.keep_freed_memory()` (called by the training commands) stops glibc from unmapping
+`modeling_neuript.training.memory.keep_freed_memory()` (called by the training commands) stops glibc from unmapping
 large freed blocks, which every step would otherwise page-fault back in. The setting is process-wide and can be
 switched at run time, so both variants of each case run interleaved in one process (same-run ratio). The
 "glibc default" variant has glibc's default values but not its dynamic mmap threshold, which the first `mallopt`
@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_model  # noqa: E402
 import harness  # noqa: E402
 
-from modeling_neuript.training_utils import keep_freed_memory  # noqa: E402
+from modeling_neuript.training.memory import keep_freed_memory  # noqa: E402
 
 
 def main(argv=None):

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_model  # noqa: E402
 import harness  # noqa: E402
 
-from modeling_neuript.training_utils import enable_activation_checkpointing  # noqa: E402
+from modeling_neuript.training.memory import enable_activation_checkpointing  # noqa: E402
 
 
 def saved_activation_bytes(model, step) -> int:

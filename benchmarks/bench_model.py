@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 
 from modeling_neuript import NeurIPTConfig  # noqa: E402
-from modeling_neuript.training_utils import enable_activation_checkpointing  # noqa: E402
+from modeling_neuript.training.memory import enable_activation_checkpointing  # noqa: E402
 
 DEFAULT_BATCH = {"cpu": {"tiny": 8, "small": 8, "paper": 2, "fast": 8},
                  "cuda": {"tiny": 64, "small": 64, "paper": 64, "fast": 256}}

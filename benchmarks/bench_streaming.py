@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 
 from modeling_neuript import NeurIPTFeatureExtractor, NeurIPTForSequenceClassification  # noqa: E402
-from modeling_neuript.pretrain import resolve_config  # noqa: E402
-from modeling_neuript.streaming import NeurIPTStreamProcessor  # noqa: E402
+from modeling_neuript.interop.streaming import NeurIPTStreamProcessor  # noqa: E402
+from modeling_neuript.training.factory import resolve_config  # noqa: E402
 
 CHANNELS_20 = ["Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T7", "C3", "Cz", "C4", "T8", "P7", "P3", "Pz", "P4", "P8",
                "O1", "Oz", "O2"]

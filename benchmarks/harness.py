@@ -3,7 +3,7 @@
 What every script gets from here:
 
 * `setup(threads)` — fixed thread count, deterministic seeds, and glibc told to keep freed memory as the training
-  commands do (`training_utils.keep_freed_memory`; `NEURIPT_GLIBC_DEFAULT=1` times glibc's defaults instead);
+  commands do (`modeling_neuript.training.memory.keep_freed_memory`; `NEURIPT_GLIBC_DEFAULT=1` times glibc's defaults instead);
 * `measure(fn)` — median wall time of repeated calls after warm-up, with device synchronisation;
 * `count_flops(fn)` — FLOPs of one call with `torch.utils.flop_counter.FlopCounterMode` (matmuls, convolutions and
   attention count; element-wise work does not, which is the usual MFU convention);
@@ -50,7 +50,7 @@ GPU_PEAK_TFLOPS = {
 
 def setup(threads: Optional[int] = None, seed: int = 0) -> None:
     if os.environ.get("NEURIPT_GLIBC_DEFAULT") != "1":
-        from modeling_neuript.training_utils import keep_freed_memory
+        from modeling_neuript.training.memory import keep_freed_memory
 
         keep_freed_memory()
     if threads:

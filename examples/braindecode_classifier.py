@@ -33,10 +33,12 @@ def main(argv=None) -> dict:
     from sklearn.metrics import balanced_accuracy_score
 
     from modeling_neuript import NeurIPTFeatureExtractor
-    from modeling_neuript.braindecode_neuript import NeurIPTBraindecode, import_braindecode
-    from modeling_neuript.event_windows import event_windows
+    from modeling_neuript.data.event_windows import event_windows
+    from modeling_neuript.interop.braindecode_support import import_braindecode
 
-    EEGClassifier = import_braindecode().EEGClassifier
+    # braindecode imports torchaudio; where none matches this torch, a stand-in (never called by what we use)
+    EEGClassifier = import_braindecode(allow_torchaudio_stand_in=True).EEGClassifier
+    from modeling_neuript.interop.braindecode_model import NeurIPTBraindecode
     raw = mne.io.read_raw(args.file, preload=False, verbose="error")
     if args.channels:
         raw.pick(args.channels)
@@ -57,7 +59,7 @@ def main(argv=None) -> dict:
     score = balanced_accuracy_score(y[cut:], predicted)
     print(f"{len(X) - cut} test trials ({windows['label_names']}): balanced accuracy {score:.3f}")
     if args.output:
-        from modeling_neuript.training_utils import save_checkpoint
+        from modeling_neuript.training.checkpoints import save_checkpoint
 
         classifier = module.to_neuript()
         classifier.config.id2label = dict(enumerate(windows["label_names"]))

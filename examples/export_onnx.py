@@ -25,7 +25,7 @@ def main(argv=None) -> dict:
     import torch
     from transformers import AutoFeatureExtractor, AutoModelForSequenceClassification
 
-    from modeling_neuript.export import export_onnx
+    from modeling_neuript.interop.onnx_export import export_onnx
 
     extractor = AutoFeatureExtractor.from_pretrained(args.model)
     model = AutoModelForSequenceClassification.from_pretrained(args.model).eval()

@@ -28,8 +28,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--output", required=True)
     args = parser.parse_args(argv)
 
-    from modeling_neuript.finetune import FinetuneArguments, FinetuneTrainingArguments, finetune
-    from modeling_neuript.prepare import PrepareArguments, prepare
+    from modeling_neuript.data.prepare import PrepareArguments, prepare
+    from modeling_neuript.training.finetune import FinetuneArguments, FinetuneTrainingArguments, finetune
 
     output = Path(args.output)
     root = output / "recordings"  # one sub-<id> folder per file, the layout the recipe's pattern reads

@@ -14,7 +14,7 @@ import torch
 
 def embed(model, dataset, extractor, batch_size: int = 64) -> np.ndarray:
     """IILP features `(windows, representations · groups · hidden)` of a prepared dataset."""
-    from modeling_neuript.training_utils import WindowCollator
+    from modeling_neuript.data.reading import WindowCollator
 
     collate = WindowCollator(extractor)
     columns = dataset.select_columns(["input_values", "channel_positions"]).with_format("numpy")
@@ -40,8 +40,9 @@ def main(argv=None) -> dict:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from modeling_neuript.finetune import build_classifier, task_labels
-    from modeling_neuript.training_utils import load_prepared, subject_splits
+    from modeling_neuript.data.reading import load_prepared
+    from modeling_neuript.data.splits import subject_splits, task_labels
+    from modeling_neuript.training.factory import build_classifier
 
     dataset, extractor, manifest = load_prepared(args.dataset)
     label_map, names = task_labels(manifest, args.task)

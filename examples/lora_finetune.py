@@ -3,7 +3,7 @@
     python examples/lora_finetune.py --file rec.edf --events face-upright=face house-upright=house \
         --channels A15 A28 B7 B26 --window 1.0 --tmin -0.2 --model runs/pt/model --rank 8 --output runs/lora
 
-The pretrained weights stay frozen; only the rank-`r` adapters (`modeling_neuript.lora` lists where they go) and the
+The pretrained weights stay frozen; only the rank-`r` adapters (`modeling_neuript.interop.lora` lists where they go) and the
 new classification head train. At the end the adapters are merged into the weights (`merge_and_unload`): the result
 is a plain `NeurIPTForSequenceClassification`, saved with its feature extractor, that predicts what the adapter model
 predicts and runs at the base model's speed.
@@ -34,9 +34,9 @@ def main(argv=None) -> dict:
     from sklearn.metrics import balanced_accuracy_score
 
     from modeling_neuript import NeurIPTFeatureExtractor
-    from modeling_neuript.event_windows import event_windows
-    from modeling_neuript.finetune import build_classifier
-    from modeling_neuript.lora import add_lora
+    from modeling_neuript.data.event_windows import event_windows
+    from modeling_neuript.interop.lora import add_lora
+    from modeling_neuript.training.factory import build_classifier
 
     raw = mne.io.read_raw(args.file, preload=False, verbose="error")
     if args.channels:
@@ -80,7 +80,7 @@ def main(argv=None) -> dict:
     print(f"test balanced accuracy {score:.3f} on {len(values) - cut} trials; merged vs adapter logits: max |Δ| "
           f"{difference:.2e}")
     if args.output:
-        from modeling_neuript.training_utils import save_checkpoint
+        from modeling_neuript.training.checkpoints import save_checkpoint
 
         save_checkpoint(merged, extractor, args.output)
         print(f"saved the merged classifier to {args.output}")

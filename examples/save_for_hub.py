@@ -26,7 +26,7 @@ def main(argv=None) -> Path:
 
     from transformers import AutoFeatureExtractor, AutoModelForSequenceClassification
 
-    from modeling_neuript.hub import push_to_hub, save_for_hub
+    from modeling_neuript.interop.hub import push_to_hub, save_for_hub
 
     model = AutoModelForSequenceClassification.from_pretrained(args.model)
     extractor = AutoFeatureExtractor.from_pretrained(args.model)

@@ -31,8 +31,8 @@ def main(argv=None) -> dict:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from modeling_neuript.event_windows import event_windows
-    from modeling_neuript.sklearn_neuript import NeurIPTEmbedder
+    from modeling_neuript.data.event_windows import event_windows
+    from modeling_neuript.interop.sklearn_embedder import NeurIPTEmbedder
 
     raw = mne.io.read_raw(args.file, preload=False, verbose="error")
     if args.channels:

@@ -4,7 +4,7 @@
 
 `NeurIPTStreamProcessor` keeps the filter state, the resampler's input history and a ring buffer of the last window
 between chunks, so each chunk costs only its own samples plus one model forward per completed hop. Predictions equal
-those of `modeling_neuript.streaming.causal_reference` on the whole recording (the causal counterpart of the offline
+those of `modeling_neuript.interop.streaming.causal_reference` on the whole recording (the causal counterpart of the offline
 extractor; see that module's docstring for how the two differ from the zero-phase offline path).
 """
 
@@ -29,13 +29,13 @@ def main(argv=None) -> list:
     import torch
 
     from modeling_neuript import NeurIPTFeatureExtractor, NeurIPTForSequenceClassification
-    from modeling_neuript.streaming import NeurIPTStreamProcessor
+    from modeling_neuript.interop.streaming import NeurIPTStreamProcessor
 
     if (Path(args.model) / "model.safetensors").exists():
         model = NeurIPTForSequenceClassification.from_pretrained(args.model)
         extractor = NeurIPTFeatureExtractor.from_pretrained(args.model)
     else:
-        from modeling_neuript.pretrain import resolve_config
+        from modeling_neuript.training.factory import resolve_config
 
         torch.manual_seed(0)
         model, extractor = NeurIPTForSequenceClassification(resolve_config(args.model)), NeurIPTFeatureExtractor()

@@ -17,6 +17,10 @@ How the model reads, top-down (each class below is one step):
 
 Tensor layout: hidden states are (batch, channels, time tokens, hidden_size) everywhere outside the attention stages.
 
+Where a hand-written backward is faster than autograd's, this file calls the fast version by name (`split_heads`,
+`swiglu`, `dropout_add`, the expert slot helpers): `kernels_neuript.py` holds them, each documented with the plain
+expression it computes.
+
 This file is part of the Hub bundle: at module level it imports only torch, numpy, transformers and its siblings.
 """
 
@@ -33,14 +37,22 @@ import transformers
 from torch import nn
 from transformers import PreTrainedModel
 from transformers import initialization as init
-from transformers.integrations.moe import ALL_EXPERTS_FUNCTIONS, use_experts_implementation
+from transformers.integrations.moe import use_experts_implementation
 from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 from transformers.utils import ModelOutput, logging
 
 from .configuration_neuript import NeurIPTConfig
 from .electrodes_neuript import LOBE_GROUP_NAMES, lobe_membership, resolve_channel_positions
-
+from .kernels_neuript import (
+    combine_slots,
+    dropout_add,
+    gather_slots,
+    register_experts_kernel,
+    sort_slots,
+    split_heads,
+    swiglu,
+)
 
 if tuple(int(part) for part in re.findall(r"\d+", transformers.__version__)[:2]) < (5, 1):
     raise ImportError(
@@ -291,45 +303,6 @@ def eager_attention_forward(
     return attn_output, attn_weights
 
 
-class _SplitHeadsFunction(torch.autograd.Function):
-    """`(N, L, count·heads·head_dim)` → `count` views `(N, heads, L, head_dim)` of one fused projection (Q, K, V or
-    K, V). Autograd's version (`view` → `permute` → `unbind`) stacks the incoming gradients into a head-major buffer
-    in its backward and then copies that buffer back into the projection's layout: two transposing passes over
-    3·N·L·D values. The attention kernels already return each gradient in token-major `(N, L, heads, head_dim)`
-    memory, so this backward copies each one straight into its slice of the projection's gradient: one pass of
-    contiguous rows. Same values as autograd's version."""
-
-    @staticmethod
-    def forward(ctx, projection: torch.Tensor, count: int, num_heads: int) -> tuple[torch.Tensor, ...]:
-        ctx.set_materialize_grads(False)  # a part without gradient arrives as None: zero its slice, allocate nothing
-        ctx.shape = projection.shape
-        return _head_views(projection, count, num_heads)
-
-    @staticmethod
-    def backward(ctx, *grads: Optional[torch.Tensor]):
-        grad = next(g for g in grads if g is not None).new_empty(ctx.shape)
-        slices = grad.view(*ctx.shape[:2], len(grads), -1).unbind(2)  # each (N, L, heads·head_dim)
-        for part, target in zip(grads, slices):
-            if part is None:  # e.g. a key or value outside the graph of the loss
-                target.zero_()
-            else:
-                part = part.transpose(1, 2)  # (N, L, heads, head_dim)
-                target.view(part.shape).copy_(part)
-        return grad, None, None
-
-
-def _head_views(projection: torch.Tensor, count: int, num_heads: int) -> tuple[torch.Tensor, ...]:
-    n, length, width = projection.shape
-    return projection.view(n, length, count, num_heads, width // (count * num_heads)).permute(2, 0, 3, 1, 4).unbind(0)
-
-
-def split_heads(projection: torch.Tensor, count: int, num_heads: int) -> tuple[torch.Tensor, ...]:
-    """`(N, L, count·heads·head_dim)` fused projection → `count` tensors `(N, heads, L, head_dim)` (views)."""
-    if torch.is_grad_enabled() and projection.requires_grad and not torch.compiler.is_compiling():
-        return _SplitHeadsFunction.apply(projection, count, num_heads)
-    return _head_views(projection, count, num_heads)
-
-
 class NeurIPTAttention(nn.Module):
     """Bidirectional multi-head self-attention over the second axis of `(N, L, hidden_size)`, used for both the
     time stage (N = batch·channels) and the channel stage (N = batch·time tokens). One fused QKV projection."""
@@ -383,50 +356,6 @@ class NeurIPTAttention(nn.Module):
 # ======================================================================================================================
 
 
-class _SwiGLUFunction(torch.autograd.Function):
-    """`SiLU(gate) · up` of a fused `[gate; up]` projection. Autograd's version saves `SiLU(gate)` as well and
-    concatenates the two input gradients in its backward (a copy of the 2·I-wide gradient); this one saves only the
-    projection and writes both gradients straight into one buffer. Same values as `F.silu(gate) * up`."""
-
-    @staticmethod
-    def forward(ctx, gate_up: torch.Tensor) -> torch.Tensor:
-        gate, up = gate_up.chunk(2, dim=-1)
-        ctx.save_for_backward(gate_up)
-        return F.silu(gate) * up
-
-    @staticmethod
-    def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
-        (gate_up,) = ctx.saved_tensors
-        gate, up = gate_up.chunk(2, dim=-1)
-        grad_gate_up = torch.empty_like(gate_up)
-        grad_gate, grad_up = grad_gate_up.chunk(2, dim=-1)
-        torch.ops.aten.silu_backward.grad_input(grad_output * up, gate, grad_input=grad_gate)
-        torch.mul(grad_output, F.silu(gate), out=grad_up)
-        return grad_gate_up
-
-
-def swiglu(gate_up: torch.Tensor) -> torch.Tensor:
-    """`SiLU(gate) · up` with `[gate; up] = gate_up` split on the last axis: `(..., 2·I)` → `(..., I)`."""
-    if torch.is_grad_enabled() and gate_up.requires_grad and not torch.compiler.is_compiling():
-        return _SwiGLUFunction.apply(gate_up)
-    gate, up = gate_up.chunk(2, dim=-1)
-    if torch.is_grad_enabled() and gate_up.requires_grad:  # under torch.compile: inductor fuses this anyway
-        return F.silu(gate) * up
-    return F.silu(gate).mul_(up)  # inference: one buffer, no copy
-
-
-def dropout_add(residual: torch.Tensor, branch: torch.Tensor, p: float, training: bool) -> torch.Tensor:
-    """`residual + Dropout_p(branch)` (inverted dropout, as `nn.Dropout`). A no-op dropout costs nothing; on CPU the
-    scaled mask is applied with one `addcmul` instead of a multiply and an add (the same values: the mask holds
-    only 0 and 1/(1-p)); elsewhere the fused native dropout kernel is used."""
-    if not training or p == 0.0:
-        return residual + branch
-    if branch.device.type != "cpu" or torch.compiler.is_compiling():
-        return residual + F.dropout(branch, p, training=True)
-    mask = torch.empty_like(branch).bernoulli_(1.0 - p).div_(1.0 - p)
-    return torch.addcmul(residual, branch, mask)
-
-
 class NeurIPTMLP(nn.Module):
     """SwiGLU feed-forward: `down(SiLU(gate(x)) · up(x))`, gate and up fused in one projection."""
 
@@ -437,45 +366,6 @@ class NeurIPTMLP(nn.Module):
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         return self.down_proj(swiglu(self.gate_up_proj(hidden_states)))
-
-
-class _SlotGather(torch.autograd.Function):
-    """`x[order // k]`: copy every token once per routing slot, in expert-sorted slot order. Its backward sums the k
-    slot gradients of each token with a permutation gather and a reshape-sum, instead of `index_add_`'s serial
-    scatter (2× slower on CPU); `_SlotCombine` is its adjoint."""
-
-    @staticmethod
-    def forward(ctx, hidden_states, order, inverse, top_k):
-        ctx.save_for_backward(order, inverse)
-        ctx.top_k = top_k
-        return hidden_states.index_select(0, torch.div(order, top_k, rounding_mode="floor"))
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        order, inverse = ctx.saved_tensors
-        return _sum_slots(grad_output, inverse, ctx.top_k), None, None, None
-
-
-class _SlotCombine(torch.autograd.Function):
-    """`Σ_slots` of expert-sorted slot outputs back onto their tokens `(tokens·k, D)` → `(tokens, D)`, summing each
-    token's k slots in slot order (deterministic, the same order as a `(tokens, k, D).sum(1)`)."""
-
-    @staticmethod
-    def forward(ctx, slot_outputs, order, inverse, top_k):
-        ctx.save_for_backward(order, inverse)
-        ctx.top_k = top_k
-        return _sum_slots(slot_outputs, inverse, top_k)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        order, inverse = ctx.saved_tensors
-        return grad_output.index_select(0, torch.div(order, ctx.top_k, rounding_mode="floor")), None, None, None
-
-
-def _sum_slots(sorted_slots: torch.Tensor, inverse: torch.Tensor, top_k: int) -> torch.Tensor:
-    """Expert-sorted `(tokens·k, D)` → slot order → `(tokens, D)` sum over each token's k slots."""
-    slots = sorted_slots.index_select(0, inverse)
-    return slots.view(-1, top_k, slots.shape[-1]).sum(dim=1)
 
 
 @use_experts_implementation(has_bias=True)
@@ -507,104 +397,32 @@ class NeurIPTExperts(nn.Module):
         Returns:
             `(tokens, hidden_size)`: `Σ_slots weight · expert(x)`.
         """
-        return _eager_experts_forward(self, hidden_states, top_k_index, top_k_weights)
+        return self.eager_forward(hidden_states, top_k_index, top_k_weights)
 
-
-def _sort_slots(top_k_index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The routing slots `(tokens, k)` flattened and ordered by expert (stable): `(expert of each slot (tokens·k,),
-    order: sorted slot -> slot, inverse: slot -> sorted slot)`."""
-    flat_expert = top_k_index.reshape(-1)
-    order = torch.argsort(flat_expert, stable=True)
-    inverse = torch.empty_like(order)
-    inverse[order] = torch.arange(order.numel(), device=order.device)
-    return flat_expert, order, inverse
-
-
-def _eager_experts_forward(
-    experts: NeurIPTExperts, hidden_states: torch.Tensor, top_k_index: torch.Tensor, top_k_weights: torch.Tensor
-) -> torch.Tensor:
-    """The eager reference of `NeurIPTExperts.forward` (same arguments and result)."""
-    top_k = top_k_index.shape[1]
-    # Group the (token, slot) pairs by expert with one sort, then run one dense matmul per expert over its
-    # contiguous block: the loop is over experts (≤ a handful), never over tokens, and nothing is dropped.
-    flat_expert, order, inverse = _sort_slots(top_k_index)
-    counts = torch.bincount(flat_expert, minlength=experts.num_experts).tolist()  # the one host sync
-    grouped_input = _SlotGather.apply(hidden_states, order, inverse, top_k)  # (tokens·k, D), sorted by expert
-    slot_weights = top_k_weights.reshape(-1)[order].unsqueeze(-1)
-    # One `unbind` per weight, not `weight[expert]` per expert: the backward of an index builds a zero tensor of the
-    # whole (E, ...) weight for every expert and adds them up (E² weight-sized passes); unbind's stacks the E gradients.
-    gate_up, gate_up_bias = experts.gate_up_proj.unbind(0), experts.gate_up_proj_bias.unbind(0)
-    down, down_bias = experts.down_proj.unbind(0), experts.down_proj_bias.unbind(0)
-    expert_outputs = []
-    start = 0
-    for expert, count in enumerate(counts):
-        if count == 0:
-            continue
-        chunk = grouped_input[start : start + count]
-        hidden = swiglu(F.linear(chunk, gate_up[expert], gate_up_bias[expert]))
-        expert_outputs.append(F.linear(hidden, down[expert], down_bias[expert]))
-        start += count
-    grouped_output = torch.cat(expert_outputs) if len(expert_outputs) > 1 else expert_outputs[0]
-    weighted = grouped_output * slot_weights.to(grouped_output.dtype)
-    return _SlotCombine.apply(weighted, order, inverse, top_k)  # Σ over each token's k slots, in slot order
-
-
-def neuript_grouped_mm_experts_forward(
-    experts: "NeurIPTExperts", hidden_states: torch.Tensor, top_k_index: torch.Tensor, top_k_weights: torch.Tensor
-) -> torch.Tensor:
-    """`experts_implementation="neuript_grouped_mm"`, our default: on GPUs all experts in two grouped matmuls in the
-    autocast dtype (`_grouped_experts_forward`); on CPU, where a loop of dense matmuls is faster (1.0–1.3× less time
-    than torch's CPU grouped matmul at 2–6 experts, benchmarks/bench_moe.py), the eager loop. Under `torch.compile`
-    the path compiles without graph breaks: grouped matmuls in bfloat16 (the only dtype inductor lowers them in),
-    else transformers' `"grouped_mm"`, whose per-expert loop is one opaque custom op. Same arguments and result as
-    `NeurIPTExperts.forward`.
-
-    Why not transformers' `"grouped_mm"` everywhere: grouped matmuls are not autocast-aware, and under mixed precision
-    the expert weights stay float32 (the master weights), so it runs them in float32 — and under `torch.compile`
-    through its fallback loop, with host syncs and graph breaks. Measured on an H200 (bf16 autocast, paper preset,
-    32,768 tokens): 6–13× the time of a dense SwiGLU of the same active width.
-    """
-    device_type = hidden_states.device.type
-    dtype = torch.get_autocast_dtype(device_type) if torch.is_autocast_enabled(device_type) else None
-    dtype = dtype or experts.gate_up_proj.dtype
-    if torch.compiler.is_compiling():
-        if dtype != torch.bfloat16:
-            return ALL_EXPERTS_FUNCTIONS["grouped_mm"](experts, hidden_states, top_k_index, top_k_weights)
-    elif device_type == "cpu":
-        return _eager_experts_forward(experts, hidden_states, top_k_index, top_k_weights)
-    return _grouped_experts_forward(experts, hidden_states, top_k_index, top_k_weights, dtype)
-
-
-def _grouped_experts_forward(
-    experts: "NeurIPTExperts",
-    hidden_states: torch.Tensor,
-    top_k_index: torch.Tensor,
-    top_k_weights: torch.Tensor,
-    dtype: torch.dtype,
-) -> torch.Tensor:
-    """Every expert's tokens in two grouped matmuls computed in `dtype` (tokens and weights cast first, as autocast
-    does for a `Linear`), with no host synchronisation and no Python loop over experts."""
-    top_k = top_k_index.shape[1]
-    flat_expert, order, inverse = _sort_slots(top_k_index)
-    sorted_expert = flat_expert.index_select(0, order)
-    # End offset of each expert's block of sorted slots, on the device (`bincount` would sync with the host, and a
-    # scatter is not deterministic on GPUs): a (slots, E) comparison, negligible next to the matmuls.
-    expert_ids = torch.arange(experts.num_experts, device=flat_expert.device)
-    offsets = (flat_expert[:, None] == expert_ids).sum(0).cumsum(0).to(torch.int32)
-    grouped_input = _SlotGather.apply(hidden_states, order, inverse, top_k).to(dtype)  # (tokens·k, D)
-    gate_up = _grouped_mm(grouped_input, experts.gate_up_proj.to(dtype).transpose(-2, -1), offs=offsets)
-    gate_up = gate_up + experts.gate_up_proj_bias.to(dtype).index_select(0, sorted_expert)
-    hidden = swiglu(gate_up)
-    output = _grouped_mm(hidden, experts.down_proj.to(dtype).transpose(-2, -1), offs=offsets)
-    output = output + experts.down_proj_bias.to(dtype).index_select(0, sorted_expert)
-    slot_weights = top_k_weights.reshape(-1).index_select(0, order).unsqueeze(-1)
-    return _SlotCombine.apply(output * slot_weights.to(dtype), order, inverse, top_k)
-
-
-# torch ≥ 2.10 names it `torch.nn.functional.grouped_mm`; 2.8–2.9 only have the private `torch._grouped_mm`.
-_grouped_mm = getattr(F, "grouped_mm", None) or getattr(torch, "_grouped_mm", None)
-if _grouped_mm is not None:
-    ALL_EXPERTS_FUNCTIONS.register("neuript_grouped_mm", neuript_grouped_mm_experts_forward)
+    def eager_forward(self, hidden_states, top_k_index, top_k_weights) -> torch.Tensor:
+        """The reference implementation (`experts_implementation="eager"`; the default on CPU): the (token, slot)
+        pairs grouped by expert with one sort, then one dense SwiGLU per expert over its contiguous block. The loop
+        is over experts (a handful), never over tokens, and no token is dropped."""
+        top_k = top_k_index.shape[1]
+        flat_expert, order, inverse = sort_slots(top_k_index)
+        counts = torch.bincount(flat_expert, minlength=self.num_experts).tolist()  # the one host sync
+        grouped_input = gather_slots(hidden_states, order, inverse, top_k)  # (tokens·k, D), sorted by expert
+        slot_weights = top_k_weights.reshape(-1)[order].unsqueeze(-1)
+        # One `unbind` per weight rather than `weight[e]` per expert (an index's backward adds E whole-weight zeros).
+        gate_up, gate_up_bias = self.gate_up_proj.unbind(0), self.gate_up_proj_bias.unbind(0)
+        down, down_bias = self.down_proj.unbind(0), self.down_proj_bias.unbind(0)
+        expert_outputs = []
+        start = 0
+        for expert, count in enumerate(counts):
+            if count == 0:
+                continue
+            chunk = grouped_input[start : start + count]
+            hidden = swiglu(F.linear(chunk, gate_up[expert], gate_up_bias[expert]))
+            expert_outputs.append(F.linear(hidden, down[expert], down_bias[expert]))
+            start += count
+        grouped_output = torch.cat(expert_outputs) if len(expert_outputs) > 1 else expert_outputs[0]
+        weighted = grouped_output * slot_weights.to(grouped_output.dtype)
+        return combine_slots(weighted, order, inverse, top_k)  # Σ over each token's k slots, in slot order
 
 
 class NeurIPTRouter(nn.Module):
@@ -821,7 +639,33 @@ def attention_key_masks(
     return time_keys, channel_keys
 
 
-class NeurIPTTwoStageLayer(GradientCheckpointingLayer):
+class NeurIPTCheckpointingLayer(GradientCheckpointingLayer):
+    """A layer that transformers' activation checkpointing wraps whole, and whose blocks
+    (`NeurIPTPreTrainedModel.enable_block_checkpointing`) can be checkpointed again inside that checkpoint."""
+
+    block_checkpointing = False
+
+    @property
+    def checkpoint_blocks(self) -> bool:
+        """Whether `run_block` checkpoints this layer's blocks: asked for, and the layer itself is checkpointed."""
+        return self.block_checkpointing and self.gradient_checkpointing
+
+
+def run_block(module: nn.Module, block: Callable, *args):
+    """`block(*args)`, as its own activation checkpoint when `module.checkpoint_blocks` is set (in training, with
+    gradients): nested inside a layer's checkpoint, the backward pass then recomputes the layer keeping only the
+    block inputs, and each block's activations only while that block's backward runs.
+
+    The block checkpoint goes through the function `activation_checkpointing_enable` gave the layer, so the user's
+    checkpoint kwargs and transformers' `offload` apply to blocks as to layers; it is always
+    non-reentrant (a reentrant checkpoint nested in another cannot return the blocks' `None` outputs)."""
+    if getattr(module, "checkpoint_blocks", False) and module.training and torch.is_grad_enabled():
+        checkpoint = getattr(module, "_gradient_checkpointing_func", None) or torch.utils.checkpoint.checkpoint
+        return checkpoint(block, *args, use_reentrant=False)
+    return block(*args)
+
+
+class NeurIPTTwoStageLayer(NeurIPTCheckpointingLayer):
     """One encoder layer (paper Fig. 1, official `TwoStageAttentionLayer`), pre-LN:
 
     1. time stage, per channel over its L tokens:  `x += Drop(Attn_t(LN1(x)))`;  `x += Drop(FF_t(LN2(x)))`
@@ -913,20 +757,6 @@ class NeurIPTTwoStageLayer(GradientCheckpointingLayer):
         return hidden_states, router_logits, aux_loss, weights
 
 
-def run_block(module: nn.Module, block: Callable, *args):
-    """`block(*args)`, as its own activation checkpoint when `module.checkpoint_blocks` is set (in training, with
-    gradients): nested inside a layer's checkpoint, the backward pass then recomputes the layer keeping only the
-    block inputs, and each block's activations only while that block's backward runs.
-
-    The block checkpoint goes through the function `activation_checkpointing_enable` gave the layer, so the user's
-    checkpoint kwargs and transformers' `offload` apply to blocks as to layers; it is always
-    non-reentrant (a reentrant checkpoint nested in another cannot return the blocks' `None` outputs)."""
-    if getattr(module, "checkpoint_blocks", False) and module.training and torch.is_grad_enabled():
-        checkpoint = getattr(module, "_gradient_checkpointing_func", None) or torch.utils.checkpoint.checkpoint
-        return checkpoint(block, *args, use_reentrant=False)
-    return block(*args)
-
-
 # ======================================================================================================================
 # Pretrained model base
 # ======================================================================================================================
@@ -944,16 +774,6 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
     _supports_flash_attn = False
     _supports_flex_attn = False
 
-    def _set_gradient_checkpointing(self, *args, **kwargs):
-        super()._set_gradient_checkpointing(*args, **kwargs)
-        # A decoder layer is checkpointed as a whole (its self-attention is one of its blocks, see
-        # `enable_block_checkpointing`, not a second layer checkpoint).
-        for module in self.modules():
-            if isinstance(module, NeurIPTDecoderLayer):
-                module.self_attention.gradient_checkpointing = False
-        if not self._layer_checkpointing():
-            self.enable_block_checkpointing(False)
-
     def _layer_checkpointing(self) -> bool:
         return any(getattr(module, "gradient_checkpointing", False) for module in self.modules())
 
@@ -963,10 +783,10 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
         cross-attention and MLP) and the encoder layers before the first merge (their time and channel stages).
 
         Layer checkpointing alone keeps one tensor per layer, but its backward pass recomputes a whole layer at once;
-        at full resolution that recomputation sets the peak (paper preset, batch 60, bf16, H200: 14.0 GiB after the
-        forward pass, 29.9 GiB at the peak). With blocks, the backward pass recomputes a layer keeping only its block
-        inputs, then one block at a time. The cost: the blocks of those layers run forward once more (three times in
-        all). Gradients are unchanged (dropout masks included: each checkpoint replays its RNG state).
+        at full resolution that recomputation sets the memory peak. With blocks, the backward pass recomputes a layer
+        keeping only its block inputs, then one block at a time. The cost: the blocks of those layers run forward once
+        more (three times in all). Gradients are unchanged (dropout masks included: each checkpoint replays its RNG
+        state). Block checkpointing stops with layer checkpointing (`activation_checkpointing_disable()`).
         """
         if enabled and not self._layer_checkpointing():
             raise ValueError(
@@ -975,23 +795,23 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
             )
         for module in self.modules():
             if isinstance(module, NeurIPTDecoderLayer):
-                module.checkpoint_blocks = module.self_attention.checkpoint_blocks = enabled
+                module.block_checkpointing = enabled
             elif isinstance(module, NeurIPTModel):
                 resolution = 1
                 for factor, layer in zip(module.config.merge_factors, module.layers):
                     resolution *= factor
-                    layer.checkpoint_blocks = enabled and resolution == 1
+                    layer.block_checkpointing = enabled and resolution == 1
 
     def get_correct_experts_implementation(self, requested_experts: Optional[str]) -> str:
-        # Our grouped experts by default (autocast-aware, see `neuript_grouped_mm_experts_forward`); an explicit
-        # choice ("eager", "grouped_mm", ...) is honoured as transformers does.
-        if requested_experts is None and "neuript_grouped_mm" in ALL_EXPERTS_FUNCTIONS:
-            requested_experts = "neuript_grouped_mm"
+        # Our grouped experts by default (autocast-aware, `kernels_neuript.neuript_grouped_mm_experts_forward`); an
+        # explicit choice ("eager", "grouped_mm", ...) is honoured as transformers does.
+        if requested_experts is None:
+            requested_experts = register_experts_kernel()
         return super().get_correct_experts_implementation(requested_experts)
 
     def _init_weights(self, module):
         # `transformers.initialization` helpers skip tensors already loaded from a checkpoint; plain in-place init
-        # would silently re-randomise them (see docs/hf_conventions in the repository).
+        # would silently re-randomise them.
         super()._init_weights(module)
         std = self.config.initializer_range
         if isinstance(module, NeurIPTExperts):
@@ -1012,9 +832,8 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
             init.normal_(module.channel_embeddings, std=2**-0.5)
         elif isinstance(module, NeurIPTEmbeddings):
             # Kaiming-normal (the paper's init) for the point embedding: with fan-in `patch_size` the usual std of
-            # 0.02 would drown the signal ~50× under the unit-amplitude sinusoidal encodings, and a classifier then
-            # needs hundreds of steps before it sees the EEG at all (measured: 64 Face13 windows are fitted in ~30
-            # full-batch steps with this init, not within 60 without it).
+            # 0.02 would drown the signal under the unit-amplitude sinusoidal encodings, and a classifier would then
+            # need many steps before it sees the EEG at all.
             init.kaiming_normal_(module.value_embedding.weight)
             init.zeros_(module.value_embedding.bias)
             init.normal_(module.mask_token, std=std)
@@ -1395,15 +1214,14 @@ class NeurIPTCrossAttention(nn.Module):
         return self.o_proj(attn_output.reshape(n, q_len, -1))
 
 
-class NeurIPTDecoderLayer(GradientCheckpointingLayer):
+class NeurIPTDecoderLayer(NeurIPTCheckpointingLayer):
     """One AAMP decoder layer (official `DecoderLayer`): a dense two-stage self-attention over the full-resolution
     query grid, a pre-LN cross-attention to the encoder representation of the same scale (per channel), a SwiGLU, and
     a linear prediction of every point (`prediction`, applied by `NeurIPTDecoder`). The predictions of all decoder
-    layers are summed. With gradient checkpointing the layer (without its prediction) is one checkpoint, and its
-    self-attention layer is not a second layer checkpoint; `enable_block_checkpointing` makes each of its four blocks
-    (time stage, channel stage, cross-attention, MLP) a checkpoint nested inside it. The prediction stays outside:
-    every layer's prediction feeds the loss directly, so a prediction inside the checkpoint would make the backward
-    pass recompute all decoder layers at once (measured: the AAMP step then peaks near its uncheckpointed memory)."""
+    layers are summed. With gradient checkpointing the layer (without its prediction) is one checkpoint;
+    `enable_block_checkpointing` makes each of its four blocks (time stage, channel stage, cross-attention, MLP) a
+    checkpoint nested inside it. The prediction stays outside: every layer's prediction feeds the loss directly, so a
+    prediction inside the checkpoint would make the backward pass recompute all decoder layers at once."""
 
     def __init__(self, config: NeurIPTConfig, layer_idx: int):
         super().__init__()
@@ -1428,7 +1246,10 @@ class NeurIPTDecoderLayer(GradientCheckpointingLayer):
             `(B, C, L, D)`.
         """
         batch, channels, length, dim = hidden_states.shape
-        hidden_states, _, _, _ = self.self_attention(hidden_states, None, None, channel_keys, None, False)
+        # The dense two-stage self-attention, as two blocks of this layer (not a checkpointed layer of its own).
+        attention = self.self_attention
+        hidden_states = run_block(self, attention.time_stage, hidden_states, None, None, False)[0]
+        hidden_states = run_block(self, attention.channel_stage, hidden_states, None, channel_keys, None, False)[0]
         flat = hidden_states.view(batch * channels, length, dim)
         flat = run_block(self, self.cross_attention_block, flat, encoder_states, encoder_token_mask, mask_token)
         flat = run_block(self, self.mlp_block, flat)
@@ -1484,8 +1305,7 @@ class NeurIPTDecoder(nn.Module):
     def _predict(prediction: nn.Linear, hidden_states: torch.Tensor) -> torch.Tensor:
         """One decoder layer's point prediction `(B, C, L, D)` → `(B, C, L, patch_size)`, in the hidden states' own
         dtype and outside autocast. Under bf16 autocast a `Linear` would keep a bf16 copy of its input for the backward
-        pass; this one keeps the layer output itself, which is kept anyway as the next layer's (checkpoint) input —
-        the copy it saves is 0.44 GiB per decoder layer at the paper's batch 60 (20 × 256 points, D = 768). A
+        pass; this one keeps the layer output itself, which is kept anyway as the next layer's (checkpoint) input. A
         D → patch_size projection: negligible work in float32."""
         with torch.autocast(hidden_states.device.type, enabled=False):
             return F.linear(

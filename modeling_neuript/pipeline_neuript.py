@@ -7,7 +7,7 @@
     classify("recording.edf")            # [{"start": 0.0, "end": 4.0, "label": "face", "score": 0.71, ...}, ...]
 
 Two tasks, registered with transformers' `PIPELINE_REGISTRY` by `register_pipelines()` (called on `import
-modeling_neuript`) and written into every checkpoint that `modeling_neuript.hub.save_for_hub` prepares
+modeling_neuript`) and written into every checkpoint that `modeling_neuript.interop.hub.save_for_hub` prepares
 (`config.custom_pipelines` + this file), so that `pipeline(task, model=repo, trust_remote_code=True)` works where the
 package is not installed:
 

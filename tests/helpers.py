@@ -18,6 +18,13 @@ def tiny_config(**overrides) -> NeurIPTConfig:
     return config
 
 
+def pretraining_history(output_dir) -> list:
+    """The per-update log (`step`, `loss`, `reconstruction_loss`, ...) of a finished `neuript pretrain` run."""
+    import json
+
+    return json.loads((Path(output_dir) / "model" / "training_history.json").read_text())["history"]
+
+
 def load_example(name: str):
     """The module examples/<name>.py (its `main(argv)` runs it)."""
     spec = importlib.util.spec_from_file_location(name, REPO / "examples" / f"{name}.py")

@@ -8,7 +8,7 @@ import torch
 
 from helpers import tiny_config
 from modeling_neuript import NeurIPTFeatureExtractor, NeurIPTForSequenceClassification
-from modeling_neuript.training_utils import save_checkpoint
+from modeling_neuript.training.checkpoints import save_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 LABELS = ("rest", "task")

@@ -1,4 +1,4 @@
-"""Real-data access (`modeling_neuript/datasets.py`): pinned wheels, hashes, mne objects with labels."""
+"""Real-data access (`modeling_neuript/data/sources.py`): pinned wheels, hashes, mne objects with labels."""
 
 import shutil
 import subprocess
@@ -7,8 +7,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from modeling_neuript import datasets
-from modeling_neuript.datasets import PINNED_FILES, ChecksumError, PinnedFile, fetch_file, sha256_of
+from modeling_neuript.data import sources as datasets
+from modeling_neuript.data.sources import PINNED_FILES, ChecksumError, PinnedFile, fetch_file, sha256_of
 
 mne = pytest.importorskip("mne")
 

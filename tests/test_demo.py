@@ -7,7 +7,7 @@ import sys
 
 
 def test_quick_demo_runs_end_to_end_and_writes_the_report(tmp_path, load_or_skip):
-    from modeling_neuript.datasets import load_face13
+    from modeling_neuript.data.sources import load_face13
 
     load_or_skip(load_face13, "s01", preload=False)
     result = subprocess.run(

@@ -22,7 +22,7 @@ from modeling_neuript.electrodes_neuript import (
 mne = pytest.importorskip("mne")
 
 # The paper's hand-written channel-index groups of the 20-channel double banana (official `get_3d_pos` order,
-# neuript_paper.md §3.2). The fifth "sagittal" list of the paper is the central transverse chain T3-C3 ... C4-T4;
+# as released with the paper). The fifth "sagittal" list of the paper is the central transverse chain T3-C3 ... C4-T4;
 # it is compared with our "midline" group, which a position rule leaves empty on this montage.
 PAPER_GROUPS = {
     "functional": [[0, 4, 12, 16], [8, 9, 10, 11, 13, 14, 17, 18], [3, 7, 15, 19], [1, 2, 8], [5, 6, 11]],
@@ -45,7 +45,7 @@ EXPECTED_AGREEMENT = {
 
 
 def mne_positions(montage_name):
-    from modeling_neuript._generate_electrodes import montage_positions
+    from modeling_neuript.data.generate_electrode_table import montage_positions
 
     return montage_positions(montage_name)
 
@@ -62,13 +62,11 @@ def test_tables_equal_what_mne_gives_now(montage_name):
     np.testing.assert_allclose(np.array(list(table.values())), np.array(list(expected.values())), rtol=0, atol=1e-7)
 
 
-def test_generated_block_is_current():
-    import pathlib
+def test_generated_table_is_current():
+    """electrode_table_neuript.py is exactly what the generator writes from the installed mne."""
+    from modeling_neuript.data import generate_electrode_table
 
-    from modeling_neuript import _generate_electrodes
-
-    source = pathlib.Path(electrodes.__file__).read_text()
-    assert _generate_electrodes.render_tables() in source
+    assert generate_electrode_table.TARGET.read_text() == generate_electrode_table.render_table()
 
 
 def test_table_sizes():

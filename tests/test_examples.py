@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def finetuned(tmp_path_factory, load_or_skip):
     """examples/finetune_own_edf.py on the two Face13 EDF files (labels from their EDF+ annotations)."""
-    from modeling_neuript.datasets import fetch_file, load_face13
+    from modeling_neuript.data.sources import fetch_file, load_face13
 
     load_or_skip(load_face13, "s01", preload=False)
     files = [str(fetch_file(f"sub-{s}_task-faceO_eeg.edf")) for s in ("s01", "s02")]
@@ -44,7 +44,7 @@ def test_linear_probe_on_embeddings(finetuned):
 
 
 def test_predict_a_new_recording(finetuned, load_or_skip):
-    from modeling_neuript.datasets import fetch_file, load_eegmmidb_s001r02
+    from modeling_neuript.data.sources import fetch_file, load_eegmmidb_s001r02
 
     load_or_skip(load_eegmmidb_s001r02, preload=False)
     output, _ = finetuned

@@ -16,7 +16,7 @@ FACE13 = ["--events", "face-upright=face", "house-upright=house", "--channels", 
 
 @pytest.fixture(scope="module")
 def face13_edf(load_or_skip):
-    from modeling_neuript.datasets import fetch_file, load_face13
+    from modeling_neuript.data.sources import fetch_file, load_face13
 
     load_or_skip(load_face13, "s01", preload=False)
     return str(fetch_file("sub-s01_task-faceO_eeg.edf"))
@@ -54,7 +54,7 @@ def test_sklearn_linear_probe_example(face13_edf):
 
 
 def test_streaming_example_on_eegmmidb(braindecode_run, load_or_skip):
-    from modeling_neuript.datasets import fetch_file, load_eegmmidb_s001r02
+    from modeling_neuript.data.sources import fetch_file, load_eegmmidb_s001r02
 
     load_or_skip(load_eegmmidb_s001r02, preload=False)
     _, checkpoint = braindecode_run  # trained on 8 Face13 electrodes, streamed on 6 EEGMMIDB ones: any montage

@@ -11,14 +11,6 @@ ONNX_TOLERANCE = 1e-4  # max |Δlogit| between onnxruntime and PyTorch (float32)
 
 
 @pytest.fixture(scope="module")
-def edf_path(load_or_skip):
-    from modeling_neuript.datasets import fetch_file, load_eegmmidb_s001r02
-
-    load_or_skip(load_eegmmidb_s001r02, preload=False)
-    return str(fetch_file("S001R02.edf"))
-
-
-@pytest.fixture(scope="module")
 def windows(edf_path):
     """The 30 feature-extractor windows of the recording: (input_values, channel_positions, channel_mask)."""
     import mne
@@ -30,7 +22,7 @@ def windows(edf_path):
 
 
 def test_torch_export_program_matches_the_model_on_real_windows_with_dynamic_batch_and_channels(windows):
-    from modeling_neuript.export import export_program
+    from modeling_neuript.interop.onnx_export import export_program
 
     model = small_classifier().train()  # export must not leave eval mode or the export experts behind
     implementation = model.config._experts_implementation
@@ -65,7 +57,7 @@ def test_onnx_export_example_matches_pytorch_in_onnxruntime(tmp_path, edf_path):
 
 
 def test_dense_experts_equal_the_eager_experts():
-    from modeling_neuript.export import dense_experts_forward
+    from modeling_neuript.interop.onnx_export import dense_experts_forward
 
     experts = small_classifier().neuript.layers[2].channel_feed_forward.moe.experts
     torch.manual_seed(1)
@@ -81,7 +73,7 @@ def test_dense_experts_equal_the_eager_experts():
 
 def test_only_classifiers_are_exported():
     from modeling_neuript import NeurIPTModel
-    from modeling_neuript.export import export_program
+    from modeling_neuript.interop.onnx_export import export_program
 
     with pytest.raises(ValueError, match="NeurIPT classifier"):
         export_program(NeurIPTModel(small_classifier().config))

@@ -1,7 +1,6 @@
 """Feature extractor (`modeling_neuript/feature_extraction_neuript.py`): the preprocessing contract, its numbers, its
 errors, batching, and the save/load round trip."""
 
-import ast
 import json
 import math
 import pathlib
@@ -206,7 +205,7 @@ def test_face13_through_the_biosemi_cap(extractor, face13_raw):
 
 
 def test_face13_epochs_are_recordings(face13_raw):
-    from modeling_neuript.datasets import face13_epochs
+    from modeling_neuript.data.sources import face13_epochs
 
     epochs = face13_epochs(face13_raw.copy().crop(0, 120), ["face-upright"], tmin=-0.1, tmax=0.9)
     extractor = NeurIPTFeatureExtractor(window_seconds=1.0, l_freq=1.0)
@@ -441,30 +440,6 @@ def test_bundle_imports_without_scipy(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "ImportError: NeurIPTFeatureExtractor filters and resamples with scipy" in result.stdout
-
-
-@pytest.mark.parametrize("module", ["feature_extraction_neuript.py", "electrodes_neuript.py"])
-def test_bundle_files_import_only_what_a_fresh_environment_has(module):
-    """The Hub rule (hf_conventions.md §1.2): stdlib, numpy, torch, transformers and single-dot siblings; anything
-    else only inside try/except ImportError. transformers' check_imports scans every import, in functions too."""
-    tree = ast.parse((PACKAGE_DIR / module).read_text())
-    guarded = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Try) and any(
-            isinstance(h.type, ast.Name) and h.type.id == "ImportError" for h in node.handlers
-        ):
-            guarded |= {id(n) for n in ast.walk(node)}
-    allowed = {"numpy", "torch", "transformers"} | set(sys.stdlib_module_names)
-    for node in ast.walk(tree):
-        if id(node) in guarded:
-            continue
-        if isinstance(node, ast.Import):
-            assert all(alias.name.split(".")[0] in allowed for alias in node.names), ast.dump(node)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                assert node.level == 1 and node.module and "." not in node.module, ast.dump(node)
-            else:
-                assert node.module.split(".")[0] in allowed, ast.dump(node)
 
 
 # ----------------------------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 from modeling_neuript import NeurIPTForPretraining, NeurIPTForSequenceClassification
-from modeling_neuript.eeg_metrics import EEGMetrics, load_eeg_metric
+from modeling_neuript.training.metrics import EEGMetrics, load_eeg_metric
 from modeling_neuript.electrodes_neuript import LOBE_GROUP_NAMES, lobe_membership, resolve_channel_positions
 from helpers import tiny_config
 
@@ -118,12 +118,15 @@ def test_balanced_bce_adds_the_logit_adjustment():
     torch.testing.assert_close(loss, expected)
 
 
-def test_classifier_from_a_pretraining_checkpoint_says_what_is_new(tmp_path, capsys):
-    from modeling_neuript.finetune import build_classifier
+def test_classifier_from_a_pretraining_checkpoint_says_what_is_new(tmp_path, caplog):
+    import logging
+
+    from modeling_neuript.training.factory import build_classifier
 
     NeurIPTForPretraining(tiny_config()).save_pretrained(tmp_path)
-    classifier = build_classifier(str(tmp_path), 2, {0: "face", 1: "house"})
-    printed = capsys.readouterr().out
+    with caplog.at_level(logging.INFO, logger="modeling_neuript"):
+        classifier = build_classifier(str(tmp_path), 2, {0: "face", 1: "house"})
+    (printed,) = [record.getMessage() for record in caplog.records if record.name.startswith("modeling_neuript")]
     assert "newly initialised: ['classifier.bias', 'classifier.weight']" in printed
     assert "decoder" in printed
     assert classifier.config.id2label == {0: "face", 1: "house"}
@@ -132,7 +135,7 @@ def test_classifier_from_a_pretraining_checkpoint_says_what_is_new(tmp_path, cap
 def test_a_missing_encoder_weight_is_refused(tmp_path):
     from safetensors.torch import load_file, save_file
 
-    from modeling_neuript.finetune import build_classifier
+    from modeling_neuript.training.factory import build_classifier
 
     NeurIPTForPretraining(tiny_config()).save_pretrained(tmp_path)
     weights = load_file(tmp_path / "model.safetensors")
@@ -150,8 +153,8 @@ def test_a_missing_encoder_weight_is_refused(tmp_path):
 @pytest.fixture(scope="module")
 def face13_events(tmp_path_factory, load_or_skip):
     """Face13 face/house windows at 8 sites (CI size)."""
-    from modeling_neuript.datasets import load_face13
-    from modeling_neuript.prepare import PrepareArguments, prepare
+    from modeling_neuript.data.sources import load_face13
+    from modeling_neuript.data.prepare import PrepareArguments, prepare
 
     load_or_skip(load_face13, "s01", preload=False)
     tmp_path = tmp_path_factory.mktemp("face13_events")
@@ -164,7 +167,7 @@ def face13_events(tmp_path_factory, load_or_skip):
 
 
 def test_finetune_with_trainer_on_real_eeg_then_predict_from_a_fresh_process(face13_events, tmp_path):
-    from modeling_neuript.finetune import FinetuneArguments, FinetuneTrainingArguments, finetune
+    from modeling_neuript.training.finetune import FinetuneArguments, FinetuneTrainingArguments, finetune
 
     output = tmp_path / "run"
     results = finetune(
@@ -193,7 +196,7 @@ def test_finetune_with_trainer_on_real_eeg_then_predict_from_a_fresh_process(fac
         from transformers import AutoFeatureExtractor, AutoModelForSequenceClassification
         extractor = AutoFeatureExtractor.from_pretrained({str(model_dir)!r}, trust_remote_code=True)
         model = AutoModelForSequenceClassification.from_pretrained({str(model_dir)!r}, trust_remote_code=True)
-        from modeling_neuript.datasets import load_eegmmidb_s001r02
+        from modeling_neuript.data.sources import load_eegmmidb_s001r02
         raw = load_eegmmidb_s001r02()
         features = extractor(raw, return_metadata=False, return_tensors="pt")
         labels = model(**features).logits.argmax(-1).tolist()

@@ -16,14 +16,6 @@ from small_checkpoint import EVALUATION, small_checkpoint
 
 
 @pytest.fixture(scope="module")
-def edf_path(load_or_skip):
-    from modeling_neuript.datasets import fetch_file, load_eegmmidb_s001r02
-
-    load_or_skip(load_eegmmidb_s001r02, preload=False)
-    return str(fetch_file("S001R02.edf"))
-
-
-@pytest.fixture(scope="module")
 def hub_folder(tmp_path_factory):
     """examples/save_for_hub.py on a small fine-tuned checkpoint (its evaluation.json gives the metrics table)."""
     root = tmp_path_factory.mktemp("hub")
@@ -119,7 +111,7 @@ def test_model_card_metadata_parses_and_states_the_contract_and_metrics(hub_fold
 
 
 def test_metrics_table_of_a_flat_dict():
-    from modeling_neuript.hub import metrics_table
+    from modeling_neuript.interop.hub import metrics_table
 
     table, names = metrics_table({"balanced_accuracy": 0.7, "cohen_kappa": 0.4, "note": "x", "epoch": 3})
     assert table.splitlines()[0] == "| metric | value |"
@@ -191,7 +183,7 @@ def test_push_to_hub_refuses_offline_before_writing_anything(monkeypatch, tmp_pa
     from huggingface_hub import constants
 
     from modeling_neuript import NeurIPTFeatureExtractor
-    from modeling_neuript.hub import push_to_hub
+    from modeling_neuript.interop.hub import push_to_hub
     from small_checkpoint import small_classifier
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
@@ -203,7 +195,7 @@ def test_push_to_hub_uploads_the_folder_save_for_hub_writes(monkeypatch):
     from huggingface_hub import HfApi, ModelCard, constants
 
     from modeling_neuript import NeurIPTFeatureExtractor
-    from modeling_neuript.hub import push_to_hub
+    from modeling_neuript.interop.hub import push_to_hub
     from small_checkpoint import small_classifier
 
     calls = {}
@@ -244,7 +236,7 @@ def test_push_to_hub_uploads_the_folder_save_for_hub_writes(monkeypatch):
 
 
 def test_save_for_hub_needs_the_feature_extractor(tmp_path):
-    from modeling_neuript.hub import save_for_hub
+    from modeling_neuript.interop.hub import save_for_hub
     from small_checkpoint import small_classifier
 
     with pytest.raises(ValueError, match="feature extractor"):
@@ -256,7 +248,7 @@ def test_an_encoder_is_published_for_feature_extraction(tmp_path):
     from huggingface_hub import ModelCard
 
     from modeling_neuript import NeurIPTFeatureExtractor, NeurIPTModel
-    from modeling_neuript.hub import save_for_hub
+    from modeling_neuript.interop.hub import save_for_hub
     from small_checkpoint import small_classifier
 
     folder = save_for_hub(

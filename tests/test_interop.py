@@ -14,7 +14,7 @@ LABELS = {"face-upright": "face", "house-upright": "house"}
 @pytest.fixture(scope="module")
 def face_house(face13_raw):
     """µV and companded windows (1 s from -0.2 s), labels, channel info of face/house-upright trials of s01."""
-    from modeling_neuript.event_windows import event_windows
+    from modeling_neuript.data.event_windows import event_windows
 
     raw = face13_raw.copy().pick(CHANNELS)
     extractor = NeurIPTFeatureExtractor()
@@ -45,8 +45,16 @@ def test_event_windows_are_the_contract(face_house):
 # braindecode
 
 
-def test_adapter_equals_the_neuript_classifier(face_house, classifier):
-    from modeling_neuript.braindecode_neuript import NeurIPTBraindecode
+@pytest.fixture(scope="module")
+def braindecode():
+    """braindecode, importable here only with the torchaudio stand-in (no torchaudio wheel matches torch 2.13)."""
+    from modeling_neuript.interop.braindecode_support import import_braindecode
+
+    return import_braindecode(allow_torchaudio_stand_in=True)
+
+
+def test_adapter_equals_the_neuript_classifier(face_house, classifier, braindecode):
+    from modeling_neuript.interop.braindecode_model import NeurIPTBraindecode
 
     module = NeurIPTBraindecode(chs_info=face_house["chs_info"], n_times=64, neuript=classifier, sfreq=64).eval()
     assert (module.n_chans, module.n_times, module.n_outputs, module.sfreq) == (8, 64, 2, 64)
@@ -65,8 +73,8 @@ def test_adapter_equals_the_neuript_classifier(face_house, classifier):
     assert module.aux_loss is not None
 
 
-def test_adapter_input_errors(face_house, classifier):
-    from modeling_neuript.braindecode_neuript import NeurIPTBraindecode, positions_from_chs_info
+def test_adapter_input_errors(face_house, classifier, braindecode):
+    from modeling_neuript.interop.braindecode_model import NeurIPTBraindecode, positions_from_chs_info
 
     with pytest.raises(ValueError, match="chs_info is required"):
         NeurIPTBraindecode(n_outputs=2, n_chans=8, n_times=64)
@@ -85,10 +93,10 @@ def test_adapter_input_errors(face_house, classifier):
         positions_from_chs_info([{"ch_name": "Cz"}, {"ch_name": "my-electrode", "loc": np.zeros(12)}])
 
 
-def test_eegclassifier_trains_and_predicts_on_face13(face_house):
-    from modeling_neuript.braindecode_neuript import NeurIPTBraindecode, import_braindecode
+def test_eegclassifier_trains_and_predicts_on_face13(face_house, braindecode):
+    from modeling_neuript.interop.braindecode_model import NeurIPTBraindecode
 
-    EEGClassifier = import_braindecode().EEGClassifier
+    EEGClassifier = braindecode.EEGClassifier
     # Volts, as braindecode's windows datasets hold them; the first 96 trials train, the next 32 test (time order).
     X = face_house["microvolts"][:128] * np.float32(1e-6)
     y = face_house["labels"][:128]
@@ -122,10 +130,10 @@ def test_eegclassifier_trains_and_predicts_on_face13(face_house):
     np.testing.assert_allclose(torch.softmax(logits, -1).numpy(), proba, rtol=1e-4, atol=1e-5)
 
 
-def test_reset_head(face_house, classifier):
+def test_reset_head(face_house, classifier, braindecode):
     import copy
 
-    from modeling_neuript.braindecode_neuript import NeurIPTBraindecode
+    from modeling_neuript.interop.braindecode_model import NeurIPTBraindecode
 
     module = NeurIPTBraindecode(chs_info=face_house["chs_info"], n_times=64, neuript=copy.deepcopy(classifier))
     module.reset_head(4)
@@ -141,7 +149,7 @@ def test_embedder_passes_sklearn_checks():
     from sklearn.base import clone
     from sklearn.utils import estimator_checks as checks
 
-    from modeling_neuript.sklearn_neuript import NeurIPTEmbedder
+    from modeling_neuript.interop.sklearn_embedder import NeurIPTEmbedder
 
     embedder = NeurIPTEmbedder(channel_names=CHANNELS, batch_size=8)
     for check in (checks.check_estimator_cloneable, checks.check_no_attributes_set_in_init,
@@ -157,7 +165,7 @@ def test_embedder_passes_sklearn_checks():
 def test_embedder_features_are_iilp_pooled_output(face_house, classifier):
     from sklearn.base import clone
 
-    from modeling_neuript.sklearn_neuript import NeurIPTEmbedder
+    from modeling_neuript.interop.sklearn_embedder import NeurIPTEmbedder
 
     X = face_house["input_values"][:20]
     embedder = NeurIPTEmbedder(classifier, channel_names=face_house["channel_names"], batch_size=7).fit()
@@ -182,7 +190,7 @@ def test_linear_probe_pipeline_on_face13(face_house, classifier):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from modeling_neuript.sklearn_neuript import NeurIPTEmbedder
+    from modeling_neuript.interop.sklearn_embedder import NeurIPTEmbedder
 
     X, y = face_house["input_values"][:240], face_house["labels"][:240]
     cut = 180  # time-ordered: the first 180 trials train, the next 60 test
@@ -200,7 +208,7 @@ def test_linear_probe_pipeline_on_face13(face_house, classifier):
 
 
 def test_adapter_from_a_checkpoint_folder(face_house, classifier, tmp_path):
-    from modeling_neuript.braindecode_neuript import NeurIPTBraindecode
+    from modeling_neuript.interop.braindecode_model import NeurIPTBraindecode
 
     classifier.save_pretrained(tmp_path)
     module = NeurIPTBraindecode.from_neuript(tmp_path, chs_info=face_house["chs_info"], n_times=64).eval()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from helpers import pretraining_history
 from reliability_registry import count
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
@@ -83,12 +84,8 @@ def pretrain_command(dataset, output_dir, *extra) -> list:
                    *extra)
 
 
-def pretrain_history(output_dir) -> list:
-    return json.loads((Path(output_dir) / "model" / "training_history.json").read_text())["history"]
-
-
 def test_sigkilled_pretraining_resumes_to_the_uninterrupted_losses(face13_tiny_pretraining, tmp_path):
-    from modeling_neuript.pretrain import PretrainArguments, pretrain
+    from modeling_neuript.training.pretrain import PretrainArguments, pretrain
 
     straight, killed = tmp_path / "straight", tmp_path / "killed"
     in_process(pretrain, PretrainArguments(dataset=str(face13_tiny_pretraining), output_dir=str(straight),
@@ -104,7 +101,7 @@ def test_sigkilled_pretraining_resumes_to_the_uninterrupted_losses(face13_tiny_p
     assert complete and all(re.fullmatch(r"checkpoint_\d{7}", name) for name in complete)
     run_to_end(pretrain_command(face13_tiny_pretraining, killed, "--resume", "true"))
 
-    reference, resumed = pretrain_history(straight), pretrain_history(killed)
+    reference, resumed = pretraining_history(straight), pretraining_history(killed)
     assert [h["step"] for h in resumed] == list(range(1, 15))
     assert [h["loss"] for h in resumed] == [h["loss"] for h in reference]  # bit-identical on CPU
     assert [h["lr"] for h in resumed] == [h["lr"] for h in reference]
@@ -164,7 +161,12 @@ def test_a_crash_in_the_middle_of_a_trainer_checkpoint_leaves_no_checkpoint_to_r
     exists, `get_last_checkpoint` finds the previous one, and the next save clears the staging leftovers."""
     from transformers.trainer_utils import get_last_checkpoint
 
-    from modeling_neuript.finetune import AtomicCheckpointTrainer, FinetuneArguments, FinetuneTrainingArguments, finetune
+    from modeling_neuript.training.finetune import (
+        AtomicCheckpointTrainer,
+        FinetuneArguments,
+        FinetuneTrainingArguments,
+        finetune,
+    )
 
     class Crash(RuntimeError):
         pass

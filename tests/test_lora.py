@@ -17,7 +17,7 @@ CHANNELS = ["A15", "A28", "B7", "B26", "C5", "C17", "D17", "D23"]
 
 @pytest.fixture(scope="module")
 def batch(face13_raw):
-    from modeling_neuript.event_windows import event_windows
+    from modeling_neuript.data.event_windows import event_windows
 
     windows = event_windows(face13_raw.copy().pick(CHANNELS), {"face-upright": "face", "house-upright": "house"},
                             tmin=-0.2, window_seconds=1.0)
@@ -41,7 +41,7 @@ def test_adapters_sit_on_attention_and_expert_projections(base_model):
     from peft.tuners.lora.layer import Linear as LoraLinear
     from peft.tuners.lora.layer import ParamWrapper
 
-    from modeling_neuript.lora import add_lora
+    from modeling_neuript.interop.lora import add_lora
 
     model = add_lora(copy.deepcopy(base_model), r=4)
     linear = sorted(name.rsplit(".", 1)[-1] for name, m in model.named_modules() if isinstance(m, LoraLinear))
@@ -62,7 +62,7 @@ def test_adapters_sit_on_attention_and_expert_projections(base_model):
 
 
 def test_only_adapters_train_and_merged_model_predicts_the_same(base_model, batch):
-    from modeling_neuript.lora import add_lora
+    from modeling_neuript.interop.lora import add_lora
 
     model = add_lora(copy.deepcopy(base_model), r=4)
     frozen_before = {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad}

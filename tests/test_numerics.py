@@ -12,7 +12,8 @@ import torch
 
 from helpers import tiny_config
 from modeling_neuript import NeurIPTForPretraining
-from modeling_neuript.training_utils import WindowCollator, expert_load, load_prepared, warn_on_collapse
+from modeling_neuript.data.reading import WindowCollator, load_prepared
+from modeling_neuript.training.moe_statistics import expert_load, warn_on_collapse
 
 # CPU autocast costs ~2 s per tiny-preset step here (op overhead, not size; fp32 0.5 s), so CI runs 20 steps per
 # precision; NEURIPT_NUMERICS_STEPS=200 runs the longer check.

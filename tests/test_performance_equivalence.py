@@ -17,13 +17,13 @@ import torch.nn.functional as F
 from modeling_neuript import NeurIPTForSequenceClassification, NeurIPTModel
 from modeling_neuript.modeling_neuript import (
     NeurIPTProgressiveMoE,
-    _grouped_experts_forward,
     progressive_moe_aux_loss,
     NeurIPTTwoStageLayer,
     dropout_add,
     split_heads,
     swiglu,
 )
+from modeling_neuript.kernels_neuript import grouped_experts_forward
 from helpers import tiny_config
 
 PRESETS = Path(__file__).resolve().parents[1] / "configuration"
@@ -213,7 +213,7 @@ def test_experts_implementations_agree_with_reference(num_experts):
     inputs = x.clone().requires_grad_(True)
     flat = inputs.reshape(-1, config.hidden_size)
     router_logits, top_k_weights, top_k_index = moe.router(flat)
-    routed = _grouped_experts_forward(moe.experts, flat, top_k_index, top_k_weights, torch.float32)
+    routed = grouped_experts_forward(moe.experts, flat, top_k_index, top_k_weights, torch.float32)
     out = (moe.shared_expert(flat) + routed).view_as(inputs)
     aux = progressive_moe_aux_loss(router_logits, top_k_index, None, moe.importance_weight, moe.load_balance_form)
     (out.square().sum() + aux).backward()
@@ -308,7 +308,7 @@ def test_keep_freed_memory_stops_large_allocations_from_page_faulting_again():
     (a third of the GEMM time on 2 cores); with `keep_freed_memory()` the second allocation reuses the pages."""
     import resource
 
-    from modeling_neuript.training_utils import keep_freed_memory
+    from modeling_neuript.training.memory import keep_freed_memory
 
     def faults_of_second_allocation():
         torch.ones(50_000_000)  # allocated, touched, freed

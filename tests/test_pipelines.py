@@ -17,14 +17,6 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def edf_path(load_or_skip):
-    from modeling_neuript.datasets import fetch_file, load_eegmmidb_s001r02
-
-    load_or_skip(load_eegmmidb_s001r02, preload=False)
-    return str(fetch_file("S001R02.edf"))
-
-
-@pytest.fixture(scope="module")
 def raw(edf_path):
     import mne
 
@@ -53,7 +45,10 @@ def test_both_tasks_are_registered_with_transformers():
     import modeling_neuript  # noqa: F401
     from transformers.pipelines import PIPELINE_REGISTRY
 
-    from modeling_neuript.pipeline_neuript import NeurIPTEEGClassificationPipeline, NeurIPTEEGFeatureExtractionPipeline
+    from modeling_neuript.pipeline_neuript import (
+        NeurIPTEEGClassificationPipeline,
+        NeurIPTEEGFeatureExtractionPipeline,
+    )
 
     tasks = PIPELINE_REGISTRY.supported_tasks
     assert tasks["eeg-classification"]["impl"] is NeurIPTEEGClassificationPipeline

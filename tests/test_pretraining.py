@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from modeling_neuript import NeurIPTForPretraining, NeurIPTModel
 from modeling_neuript.modeling_neuript import AmplitudeAwareMasking
-from modeling_neuript.pretrain import PretrainArguments, pretrain
-from helpers import tiny_config
+from modeling_neuript.training.pretrain import PretrainArguments, pretrain
+from helpers import pretraining_history, tiny_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -168,8 +168,8 @@ def small_pretraining_recipe(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def prepared_face13(tmp_path_factory, load_or_skip):
-    from modeling_neuript.datasets import load_face13
-    from modeling_neuript.prepare import PrepareArguments, prepare
+    from modeling_neuript.data.sources import load_face13
+    from modeling_neuript.data.prepare import PrepareArguments, prepare
 
     load_or_skip(load_face13, "s01", preload=False)
     tmp_path = tmp_path_factory.mktemp("face13")
@@ -197,7 +197,7 @@ def test_prepare_writes_a_dataset_that_load_from_disk_reads(prepared_face13):
 
 
 def test_prepare_resumes_without_redoing_finished_recordings(prepared_face13, tmp_path):
-    from modeling_neuript.prepare import PrepareArguments, prepare
+    from modeling_neuript.data.prepare import PrepareArguments, prepare
 
     shard = prepared_face13 / "shards" / "sub-s01"
     before = shard.stat().st_mtime_ns
@@ -213,18 +213,14 @@ def run_pretrain(dataset, output_dir, *extra):
     return result
 
 
-def history(output_dir) -> list:
-    return json.loads((Path(output_dir) / "model" / "training_history.json").read_text())["history"]
-
-
 @pytest.mark.slow
 def test_pretraining_on_face13_learns_to_reconstruct(prepared_face13, tmp_path):
     """The masked ℓ1 loss falls clearly below its step-0 value and below the loss of predicting zeros."""
-    from modeling_neuript.training_utils import load_prepared
+    from modeling_neuript.data.reading import load_prepared
 
     run_pretrain(prepared_face13, tmp_path / "run", "--max_steps", "300", "--per_device_batch_size", "8",
                  "--save_steps", "300", "--learning_rate", "2e-3", "--model", "neuript-tiny")
-    losses = [h["reconstruction_loss"] for h in history(tmp_path / "run")]
+    losses = [h["reconstruction_loss"] for h in pretraining_history(tmp_path / "run")]
     dataset, _, _ = load_prepared(prepared_face13)
     # Zeros baseline on the same kind of masks: mean |x| over AAMP-masked points of the data.
     values = torch.tensor(np.stack([np.asarray(v, dtype=np.float32) for v in dataset[:256]["input_values"]]))
@@ -245,7 +241,7 @@ def test_resumed_pretraining_replays_the_uninterrupted_run(prepared_face13, tmp_
     progress = json.loads(next((tmp_path / "split" / "checkpoints").glob("checkpoint_*/progress.json")).read_text())
     assert progress["step"] == 3
     run_pretrain(prepared_face13, tmp_path / "split", "--max_steps", "6", "--resume", "true", *common)
-    straight, split = history(tmp_path / "straight"), history(tmp_path / "split")
+    straight, split = pretraining_history(tmp_path / "straight"), pretraining_history(tmp_path / "split")
     assert [h["step"] for h in split] == [1, 2, 3, 4, 5, 6]
     assert [h["loss"] for h in split] == [h["loss"] for h in straight]
     assert [h["lr"] for h in split] == [h["lr"] for h in straight]
@@ -276,8 +272,8 @@ def test_two_process_cpu_run_under_accelerate_launch_gives_one_checkpoint(prepar
 def test_streamed_batches_cover_each_window_once_per_epoch_and_resume_in_place(prepared_face13):
     """The streaming source: epoch 0 yields distinct windows (one buffer-shuffled pass, ragged tail skipped), and a
     source restored from `state_dict()` continues with exactly the batches the original yields next."""
-    from modeling_neuript.pretrain import StreamedBatches
-    from modeling_neuript.training_utils import load_prepared
+    from modeling_neuript.training.pretrain import StreamedBatches
+    from modeling_neuript.data.reading import load_prepared
 
     dataset, _, _ = load_prepared(prepared_face13)
     files = sorted(str(p) for p in (prepared_face13 / "data").glob("*.arrow"))
@@ -304,14 +300,14 @@ def test_streaming_pretraining_resumes_exactly(prepared_face13, tmp_path):
     progress = json.loads(next((tmp_path / "split" / "checkpoints").glob("checkpoint_*/progress.json")).read_text())
     assert progress["data_state"]["0"] == {"epoch": 0, "consumed": 12}
     run_pretrain(prepared_face13, tmp_path / "split", "--max_steps", "5", "--resume", "true", *common)
-    straight, split = history(tmp_path / "straight"), history(tmp_path / "split")
+    straight, split = pretraining_history(tmp_path / "straight"), pretraining_history(tmp_path / "split")
     assert [h["loss"] for h in split] == [h["loss"] for h in straight]
 
 
 def test_prepare_in_parallel_writes_the_same_windows(prepared_face13, tmp_path):
     """`num_proc=2` (one process per recording) gives the same rows, in the same order, as the serial run."""
     from datasets import load_from_disk
-    from modeling_neuript.prepare import PrepareArguments, prepare
+    from modeling_neuript.data.prepare import PrepareArguments, prepare
 
     prepare(PrepareArguments(recipe=str(small_pretraining_recipe(tmp_path)), output_dir=str(tmp_path / "parallel"),
                              num_proc=2))
@@ -358,7 +354,7 @@ def test_block_checkpointing_trains_as_the_plain_run(prepared_face13, tmp_path):
     run_pretrain(prepared_face13, tmp_path / "plain", *common)
     run_pretrain(prepared_face13, tmp_path / "blocks", *common, "--gradient_checkpointing", "true",
                  "--checkpoint_blocks", "true")
-    plain, blocks = history(tmp_path / "plain"), history(tmp_path / "blocks")
+    plain, blocks = pretraining_history(tmp_path / "plain"), pretraining_history(tmp_path / "blocks")
     assert len(plain) == len(blocks) == 3
     for a, b in zip(plain, blocks):
         assert b["loss"] == pytest.approx(a["loss"], rel=1e-5)

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from modeling_neuript import NeurIPTFeatureExtractor, prepare
+from modeling_neuript import NeurIPTFeatureExtractor
+from modeling_neuript.data import prepare
 from modeling_neuript.electrodes_neuript import (
     DOUBLE_BANANA_PAIRS,
     channel_key,

@@ -391,7 +391,7 @@ LONG_RECORDING = textwrap.dedent("""
 LONG_PREPARE = textwrap.dedent("""
     import json, sys
     from datasets import load_from_disk
-    from modeling_neuript.prepare import PrepareArguments, prepare
+    from modeling_neuript.data.prepare import PrepareArguments, prepare
     data = prepare(PrepareArguments(recipe=sys.argv[1], output_dir=sys.argv[2], root=sys.argv[3], chunk_minutes=5.0))
     peak = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")][0]
     print("WINDOWS", len(load_from_disk(str(data))), "PEAK_RSS_KIB", peak)
@@ -425,7 +425,7 @@ def test_prepare_reads_long_recordings_in_chunks_with_the_one_piece_windows(tmp_
     those of the one-piece run (`--chunk_minutes 0`): same windows, starts and flags, values within 1e-5."""
     from datasets import load_from_disk
 
-    from modeling_neuript.prepare import PrepareArguments, prepare
+    from modeling_neuript.data.prepare import PrepareArguments, prepare
 
     (tmp_path / "data").mkdir()
     write_long_recording(tmp_path / "data" / "sub-01_eeg.fif", minutes=13, seed=0)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from modeling_neuript.experiments import common
-from modeling_neuript.reproduce import EXPERIMENTS, ReproduceArguments, command_line, run_experiment
+from modeling_neuript.experiments.reproduce import EXPERIMENTS, ReproduceArguments, command_line, run_experiment
 
 OURS = ("aamp_vs_random", "pretrained_vs_scratch", "pictures")  # written with the kit; must exist
 OTHERS = tuple(name for name in EXPERIMENTS if name not in OURS)
@@ -20,7 +20,7 @@ def test_cli_maps_the_positional_name_and_parses_seeds():
     from modeling_neuript.cli import POSITIONAL
 
     parser = HfArgumentParser(ReproduceArguments)
-    (args,) = parser.parse_args_into_dataclasses([POSITIONAL["reproduce"], "pooling", "--quick", "--seeds", "3", "4"])
+    (args,) = parser.parse_args_into_dataclasses([f"--{POSITIONAL['reproduce']}", "pooling", "--quick", "--seeds", "3", "4"])
     assert (args.experiment, args.quick, args.full, args.seeds) == ("pooling", True, False, [3, 4])
     assert ReproduceArguments(experiment="x").seeds == [0, 1, 2]
     assert command_line(args) == "neuript reproduce pooling --quick --seeds 3 4"
@@ -64,7 +64,7 @@ def test_linear_probe_separates_separable_features_and_refuses_unlabelled_window
 
 @pytest.fixture(scope="module")
 def reproduce_cache(tmp_path_factory, load_or_skip):
-    from modeling_neuript.datasets import load_face13
+    from modeling_neuript.data.sources import load_face13
 
     load_or_skip(load_face13, "s01", preload=False)
     return tmp_path_factory.mktemp("reproduce-cache")
@@ -73,13 +73,15 @@ def reproduce_cache(tmp_path_factory, load_or_skip):
 def test_fixed_split_manifest_matches_prepared_windows_and_rejects_others(reproduce_cache, tmp_path):
     events = common.prepare_face13(reproduce_cache, common.SITES_8)
     split = common.load_split("loso:s02", events)
-    from modeling_neuript.training_utils import load_prepared
+    from modeling_neuript.data.reading import load_prepared
 
     dataset, _, _ = load_prepared(events)
     subjects = np.asarray(dataset["subject"])
     assert set(subjects[split["test"]]) == {"s02"} and set(subjects[split["train"]]) == {"s01"}
     assert len(split["test"]) == 800 and len(split["train"]) + len(split["validation"]) == 790
-    manifest = json.loads((common.SPLITS / "face13.json").read_text())
+    from modeling_neuript.resources import resource_path
+
+    manifest = json.loads(resource_path("configuration", "reproduce/splits/face13.json").read_text())
     manifest["num_windows"] += 1
     (tmp_path / "other.json").write_text(json.dumps(manifest))
     with pytest.raises(ValueError, match="does not hold the windows"):

@@ -184,7 +184,7 @@ def test_grid_models_are_unchanged_by_the_option():
 def test_expert_arms_match_the_progressive_active_parameters():
     from modeling_neuript.experiments import experts
     from modeling_neuript.modeling_neuript import count_parameters
-    from modeling_neuript.pretrain import resolve_config
+    from modeling_neuript.training.factory import resolve_config
 
     recipe = {"model": "neuript-tiny", "config_overrides": {}, "arms": ["progressive", "none", "uniform", "shrinking"]}
     arms = experts.matched_arms(recipe)
@@ -224,8 +224,8 @@ def test_pooling_arithmetic_equals_the_models_iilp_for_every_scheme(face13_raw):
 @pytest.fixture(scope="module")
 def quick_runs(tmp_path_factory, load_or_skip):
     """The three experiments at the quick size, once, sharing a prepared-data cache."""
-    from modeling_neuript.datasets import load_face13
-    from modeling_neuript.reproduce import ReproduceArguments, run_experiment
+    from modeling_neuript.data.sources import load_face13
+    from modeling_neuript.experiments.reproduce import ReproduceArguments, run_experiment
 
     load_or_skip(load_face13, "s01", preload=False)
     cache, out = tmp_path_factory.mktemp("reproduce-b-cache"), tmp_path_factory.mktemp("reproduce-b-results")

@@ -195,7 +195,9 @@ NO_NETWORK = textwrap.dedent("""
 
     import modeling_neuript
     from modeling_neuript import NeurIPTConfig, NeurIPTFeatureExtractor, NeurIPTModel
-    from modeling_neuript import cli, finetune, prepare, pretrain, training_utils  # the CLI's modules too
+    from modeling_neuript import cli  # the CLI's modules too
+    from modeling_neuript.data import prepare, reading
+    from modeling_neuript.training import checkpoints, factory, finetune, pretrain
     import numpy as np, torch
     config = NeurIPTConfig.from_json_file(sys.argv[1])
     model = NeurIPTModel(config).eval()

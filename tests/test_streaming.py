@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from modeling_neuript import NeurIPTFeatureExtractor, NeurIPTForSequenceClassification
 from modeling_neuript.feature_extraction_neuript import design_filter
-from modeling_neuript.streaming import CausalResampler, NeurIPTStreamProcessor, causal_reference
+from modeling_neuript.interop.streaming import CausalResampler, NeurIPTStreamProcessor, causal_reference
 
 EEGMMIDB_CHANNELS = ["Fc5.", "C3..", "Cz..", "Pz..", "O1.."]
 

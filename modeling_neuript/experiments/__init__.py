@@ -1,2 +1,2 @@
 """The `neuript reproduce` experiments: one module per claim of the paper, each with `run(args) -> dict`
-(see `common.py` for the shared API and `modeling_neuript/reproduce.py` for the command)."""
+(see `common.py` for the shared API and `modeling_neuript/experiments/reproduce.py` for the command)."""

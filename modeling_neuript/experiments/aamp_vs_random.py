@@ -30,7 +30,7 @@ def arms(recipe: dict) -> list[tuple[str, str, float]]:
 
 def run(args) -> dict:
     recipe, cache, events, unlabelled, labels, names = common.experiment_data(args)
-    from ..training_utils import load_prepared
+    from modeling_neuript.data.reading import load_prepared
 
     subjects = np.asarray(load_prepared(events)[0]["subject"])
     folds = {}

@@ -11,7 +11,7 @@ that returns
     "settings": dict of the sizes actually used (from `load_recipe`);
     "figures":  list of PNG paths the experiment wrote (the main one is `figure_path(args)`, i.e.
                 `<output_dir>/<experiment>.png`).
-`modeling_neuript.reproduce.run_reproduce` then writes `<output_dir>/<experiment>.md` and `.json`.
+`modeling_neuript.experiments.reproduce.run_reproduce` then writes `<output_dir>/<experiment>.md` and `.json`.
 
 The API, in the order an experiment uses it:
 
@@ -54,9 +54,8 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[2]
-RECIPES = REPO / "configuration" / "reproduce"
-SPLITS = RECIPES / "splits"
+from modeling_neuript.resources import resource_path
+
 SITES_8 = ["F3", "F4", "C3", "C4", "P7", "P8", "O1", "O2"]
 
 # A smaller encoder than neuript-tiny for the CI-sized runs (same layer/expert layout, hidden 16).
@@ -111,9 +110,10 @@ def load_recipe(args, experiment: Optional[str] = None) -> dict:
     import yaml
 
     experiment = experiment or args.experiment
-    path = RECIPES / f"{experiment}.yaml"
-    if not path.exists():
-        raise ValueError(f"No recipe {path}; every experiment needs configuration/reproduce/<experiment>.yaml.")
+    try:
+        path = resource_path("configuration", f"reproduce/{experiment}.yaml")
+    except ValueError as error:
+        raise ValueError(f"No recipe for the experiment {experiment!r} ({error})") from None
     size = size_name(args)
     recipe = yaml.safe_load(path.read_text()) or {}
     settings = copy.deepcopy(SIZES[size])
@@ -177,13 +177,13 @@ def prepare_face13(cache: Path, sites: Sequence[str], mode: str = "events", wind
     """Prepare Face13 once per (mode, sites, window) under `cache/data/` and return the dataset folder.
     `mode='events'`: stimulus-locked 1 s windows (processing/face13.yaml); `'pretraining'`: unlabelled continuous
     windows (processing/face13-pretraining.yaml) of `window_seconds`."""
-    from ..demo import _prepare
+    from modeling_neuript.data.prepare import prepare_recipe
 
     recipes = {"events": "face13", "pretraining": "face13-pretraining"}
     if mode not in recipes:
         raise ValueError(f"mode must be 'events' or 'pretraining', got {mode!r}.")
     key = settings_key({"mode": mode, "sites": list(sites), "window_seconds": window_seconds})
-    return _prepare(recipes[mode], list(sites), Path(cache) / "data" / f"{mode}-{key}", window_seconds)
+    return prepare_recipe(recipes[mode], list(sites), Path(cache) / "data" / f"{mode}-{key}", window_seconds)
 
 
 def _window_fingerprint(dataset) -> str:
@@ -192,11 +192,12 @@ def _window_fingerprint(dataset) -> str:
     return hashlib.sha1("\n".join(pairs).encode()).hexdigest()
 
 
-def write_split_manifest(events: Path, path: Path = SPLITS / "face13.json") -> dict:
-    """(Re)write the fixed split manifest from a prepared events dataset: LOSO and within-subject splits with the
+def write_split_manifest(events: Path, path: Path) -> dict:
+    """(Re)write a fixed split manifest (the shipped one is configuration/reproduce/splits/face13.json) from a prepared
+    events dataset: LOSO and within-subject splits with the
     exact window indices (train / validation / test, as `neuript finetune` computes them)."""
-    from ..finetune import split_indices
-    from ..training_utils import load_prepared
+    from modeling_neuript.data.reading import load_prepared
+    from modeling_neuript.data.splits import split_indices
 
     dataset, _, manifest = load_prepared(events)
     subjects = np.asarray(dataset["subject"])
@@ -215,11 +216,12 @@ def write_split_manifest(events: Path, path: Path = SPLITS / "face13.json") -> d
     return content
 
 
-def load_split(spec: str, events: Path, path: Path = SPLITS / "face13.json") -> dict:
-    """`{"train", "validation", "test"}` index arrays of split `spec` (e.g. 'loso:s02') from the fixed manifest,
-    after checking that the prepared dataset holds exactly the windows the manifest was written for."""
-    from ..training_utils import load_prepared
+def load_split(spec: str, events: Path, path: Optional[Path] = None) -> dict:
+    """`{"train", "validation", "test"}` index arrays of split `spec` (e.g. 'loso:s02') from the fixed manifest
+    (default: the shipped configuration/reproduce/splits/face13.json), after checking that the prepared dataset holds exactly the windows the manifest was written for."""
+    from modeling_neuript.data.reading import load_prepared
 
+    path = path or resource_path("configuration", "reproduce/splits/face13.json")
     content = json.loads(Path(path).read_text())
     dataset, _, _ = load_prepared(events)
     if len(dataset) != content["num_windows"] or _window_fingerprint(dataset) != content["windows_sha1"]:
@@ -262,8 +264,8 @@ def site_labels(positions: np.ndarray, names: Sequence[str], sites: Sequence[str
 
 def task_targets(events: Path, task: Optional[str]) -> tuple[np.ndarray, list]:
     """`(labels, names)`: the task label of every window (-1 where the task does not use the window)."""
-    from ..finetune import task_labels
-    from ..training_utils import load_prepared
+    from modeling_neuript.data.reading import load_prepared
+    from modeling_neuript.data.splits import task_labels
 
     dataset, _, manifest = load_prepared(events)
     label_map, names = task_labels(manifest, task)
@@ -280,7 +282,7 @@ def config_file(cache: Path, model: str, config_overrides: Optional[dict]) -> st
     `model` with `config_overrides` applied and validated."""
     if not config_overrides:
         return model
-    from ..pretrain import resolve_config
+    from modeling_neuript.training.factory import resolve_config
 
     config = resolve_config(model, **config_overrides)
     path = Path(cache) / "configs" / f"{Path(model).stem}-{settings_key({'m': model, 'o': config_overrides})}.json"
@@ -295,8 +297,8 @@ def pretrain(cache: Path, dataset: Path, recipe: dict, seed: int, steps: Optiona
     """AAMP pretraining (`neuript pretrain`) of `recipe['model']` with `recipe['config_overrides']` updated by
     `config_overrides`; cached under `cache/pretrain/<hash of every setting>/model`, which is returned.
     `mask_strategy` ('amplitude' or 'random') and `mask_ratios` override the config's."""
-    from ..pretrain import PretrainArguments
-    from ..pretrain import pretrain as run
+    from modeling_neuript.training.pretrain import PretrainArguments
+    from modeling_neuript.training.pretrain import pretrain as run
 
     overrides = {**(recipe.get("config_overrides") or {}), **(config_overrides or {})}
     if mask_strategy is not None:
@@ -338,7 +340,7 @@ def load_encoder(model: str, config_overrides: Optional[dict] = None, seed: int 
     """A `NeurIPTForSequenceClassification` in eval mode: the encoder of a checkpoint folder, or a randomly
     initialised one (seeded) from a preset/config with `config_overrides`. Its `pooled_output` (IILP) has no
     trainable weights, so a frozen encoder's features do not depend on the (unused) classifier."""
-    from ..finetune import build_classifier
+    from modeling_neuript.training.factory import build_classifier
 
     path = Path(model)
     torch.manual_seed(seed)
@@ -352,7 +354,7 @@ def load_encoder(model: str, config_overrides: Optional[dict] = None, seed: int 
 @torch.no_grad()
 def frozen_embeddings(model, events: Path, indices: Optional[np.ndarray] = None, batch_size: int = 64) -> np.ndarray:
     """IILP features `(windows, R · G · hidden)` of a frozen encoder for the windows `indices` (all by default)."""
-    from ..training_utils import WindowCollator, load_prepared
+    from modeling_neuript.data.reading import WindowCollator, load_prepared
 
     dataset, extractor, _ = load_prepared(events)
     columns = dataset.select_columns(["input_values", "channel_positions"]).with_format("numpy")
@@ -404,8 +406,8 @@ def finetune(run_dir: Path, events: Path, model: str, recipe: dict, task: Option
     `train_fraction` (not for the test set). `return_model=True` adds the fine-tuned model (eval mode) as "model"."""
     import transformers
 
-    from ..finetune import FinetuneArguments, FinetuneTrainingArguments
-    from ..finetune import finetune as run
+    from modeling_neuript.training.finetune import FinetuneArguments, FinetuneTrainingArguments
+    from modeling_neuript.training.finetune import finetune as run
 
     transformers.logging.set_verbosity_error()
     is_checkpoint = Path(model).is_dir()

@@ -39,8 +39,8 @@ PAPER_TABLE3 = {
 
 def parameter_counts(model: str, overrides: dict) -> tuple[int, int]:
     """(all, active per token) encoder parameters of preset `model` with `overrides`."""
-    from ..modeling_neuript import NeurIPTModel, count_parameters
-    from ..pretrain import resolve_config
+    from modeling_neuript.modeling_neuript import NeurIPTModel, count_parameters
+    from modeling_neuript.training.factory import resolve_config
 
     encoder = NeurIPTModel(resolve_config(model, **overrides))
     return count_parameters(encoder), count_parameters(encoder, active_only=True)
@@ -81,7 +81,7 @@ def matched_arms(recipe: dict) -> dict:
 
 
 def common_width(model: str, overrides: dict) -> int:
-    from ..pretrain import resolve_config
+    from modeling_neuript.training.factory import resolve_config
 
     return resolve_config(model, **overrides).hidden_size
 

@@ -24,7 +24,7 @@ N170 = (0.13, 0.20)  # seconds after the stimulus
 
 
 def run(args) -> dict:
-    from ..training_utils import WindowCollator, load_prepared
+    from modeling_neuript.data.reading import WindowCollator, load_prepared
 
     recipe, cache, events, unlabelled, labels, names = common.experiment_data(args)
     dataset, extractor, manifest = load_prepared(events)
@@ -100,7 +100,7 @@ def _interpolate(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 @torch.no_grad()
 def _reconstruction(checkpoint, batch: dict, seed: int, ratio: float):
     """Masked ℓ1 of the pretrained model and of linear interpolation under AAMP and random masks of `ratio`."""
-    from ..modeling_neuript import AmplitudeAwareMasking, NeurIPTForPretraining
+    from modeling_neuript.modeling_neuript import AmplitudeAwareMasking, NeurIPTForPretraining
 
     model = NeurIPTForPretraining.from_pretrained(checkpoint).eval()
     values = batch["input_values"]
@@ -159,7 +159,7 @@ def _plot_masks(args, drawn: dict, channel_names: list):
 
 
 def _microvolts(values: torch.Tensor, A: float) -> torch.Tensor:
-    from ..feature_extraction_neuript import a_law_expand
+    from modeling_neuript.feature_extraction_neuript import a_law_expand
 
     return a_law_expand(values.double(), A)
 
@@ -167,7 +167,7 @@ def _microvolts(values: torch.Tensor, A: float) -> torch.Tensor:
 @torch.no_grad()
 def _perturbation_map(model, batch: dict, y: torch.Tensor, A: float, recipe: dict, seed: int) -> np.ndarray:
     """Pearson r, per channel, between the channel's multiplicative gain and the true-class logit margin."""
-    from ..feature_extraction_neuript import a_law_compress
+    from modeling_neuript.feature_extraction_neuript import a_law_compress
 
     microvolts = _microvolts(batch["input_values"], A)
     generator = torch.Generator().manual_seed(10_000 + seed)

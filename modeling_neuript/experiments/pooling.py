@@ -51,7 +51,7 @@ def channel_means(model, events: Path, indices: np.ndarray, batch_size: int = 64
         and the last layers, in the head's order) — and `positions (windows, channels, 3)`. Every window of a prepared
         Face13 set has the same channels, so no padding is involved (checked).
     """
-    from ..training_utils import WindowCollator, load_prepared
+    from modeling_neuript.data.reading import WindowCollator, load_prepared
 
     dataset, extractor, _ = load_prepared(events)
     columns = dataset.select_columns(["input_values", "channel_positions"]).with_format("numpy")
@@ -74,7 +74,7 @@ def channel_means(model, events: Path, indices: np.ndarray, batch_size: int = 64
 def pool(means: np.ndarray, positions: np.ndarray, scheme: str) -> np.ndarray:
     """IILP features `(windows, R · G · hidden)` of `scheme` from `channel_means` output — the arithmetic of
     `IntraInterLobePooling` (a group without channels gives zeros)."""
-    from ..electrodes_neuript import lobe_membership
+    from modeling_neuript.electrodes_neuript import lobe_membership
 
     membership = lobe_membership(torch.from_numpy(positions), scheme).numpy()  # (N, G, C)
     counts = np.maximum(membership.sum(-1, keepdims=True), 1.0)
@@ -85,7 +85,7 @@ def pool(means: np.ndarray, positions: np.ndarray, scheme: str) -> np.ndarray:
 def same_partitions(positions: np.ndarray) -> list[tuple[str, str]]:
     """Pairs of schemes whose non-empty groups are the same channel sets on the montage `positions (C, 3)`: their
     pooled features are equal up to the all-zero columns of empty groups, so any probe scores them alike."""
-    from ..electrodes_neuript import lobe_membership
+    from modeling_neuript.electrodes_neuript import lobe_membership
 
     groups = {}
     for _, scheme in SCHEMES:
@@ -113,7 +113,7 @@ def cpu_note() -> str:
 
 def group_sizes(positions: np.ndarray) -> dict:
     """Channels per group of every scheme, for the montage of `positions (C, 3)`."""
-    from ..electrodes_neuript import LOBE_GROUP_NAMES, lobe_membership
+    from modeling_neuript.electrodes_neuript import LOBE_GROUP_NAMES, lobe_membership
 
     sizes = {}
     for _, scheme in SCHEMES:
@@ -124,7 +124,7 @@ def group_sizes(positions: np.ndarray) -> dict:
 
 def probe_folds(recipe: dict, events: Path, labels: np.ndarray) -> dict:
     """`{split: (train, test)}` window indices of the fixed manifest (train includes the validation windows)."""
-    from ..training_utils import load_prepared
+    from modeling_neuript.data.reading import load_prepared
 
     subjects = np.asarray(load_prepared(events)[0]["subject"])
     folds = {}

@@ -30,7 +30,7 @@ ARMS = {"grid": "3-D sinusoidal (grid)", "learned": "learned per channel"}
 def montage_names(events: Path) -> list[str]:
     """Every channel name of a prepared dataset, in first-seen order (the "nearest cap electrode" of a site may differ
     between subjects when one of them marked that electrode bad)."""
-    from ..training_utils import load_prepared
+    from modeling_neuript.data.reading import load_prepared
 
     names = {}
     for channel_set in load_prepared(events)[0]["channel_names"]:

@@ -30,6 +30,9 @@ import torch
 from transformers import Trainer, TrainingArguments
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint, rotate_checkpoints
 
+from modeling_neuript.data.splits import split_indices, subsample, task_labels
+from modeling_neuript.training.factory import build_classifier
+
 STAGING_PREFIX = ".staging-"  # Trainer only recognises `checkpoint-<step>` (anchored regex), never a staging folder
 
 
@@ -43,92 +46,12 @@ class FinetuneArguments:
     validation_fraction: float = field(default=0.15, metadata={"help": "Last fraction of each subject's training windows for validation."})
     train_fraction: float = field(default=1.0, metadata={"help": "Use this fraction of the training windows (low-label runs)."})
     metrics: str = field(default="balanced_accuracy,cohen_kappa,weighted_f1,roc_auc", metadata={"help": "Comma separated."})
-    lobe_grouping: Optional[str] = field(default=None, metadata={"help": "Override: functional/hemisphere/sagittal/coronal/none."})
-    classifier_head: Optional[str] = field(default=None, metadata={"help": "Override: linear or mlp."})
-    early_stopping_patience: int = field(default=3)
+    lobe_grouping: Optional[str] = field(default=None, metadata={"help": "IILP groups: functional, hemisphere, sagittal, coronal or none; default: the model config's."})
+    classifier_head: Optional[str] = field(default=None, metadata={"help": "linear or mlp; default: the model config's."})
+    early_stopping_patience: int = field(
+        default=3, metadata={"help": "Stop after this many evaluations without a better metric_for_best_model."}
+    )
     freeze_backbone: bool = field(default=False, metadata={"help": "Train the head only (linear probing)."})
-
-
-def task_labels(manifest: dict, task: Optional[str]) -> tuple[dict, list]:
-    """`(dataset label → task label index, task label names)` from the recipe saved in the manifest."""
-    recipe = manifest["recipe"]
-    names = recipe.get("label_names") or sorted(recipe["windows"]["events"], key=recipe["windows"]["events"].get)
-    if task is None:
-        return {i: i for i in range(len(names))}, list(names)
-    tasks = recipe.get("tasks") or {}
-    if task not in tasks:
-        raise ValueError(f"Task {task!r} is not in the recipe; it defines {sorted(tasks)}.")
-    mapping = tasks[task]  # {dataset label name: task label name}
-    task_names = list(dict.fromkeys(mapping.values()))
-    return {names.index(source): task_names.index(target) for source, target in mapping.items()}, task_names
-
-
-def split_indices(subjects, starts, split: str, test_fraction: float, validation_fraction: float):
-    """`(train, validation, test)` window indices for a split spec (see the module docstring)."""
-    from .training_utils import time_ordered_split
-
-    subjects = np.asarray(subjects)
-    everyone = sorted(set(subjects.tolist()))
-    kind, _, subject = split.partition(":")
-    if kind == "loso":
-        if subject not in everyone:
-            raise ValueError(f"loso needs one of the subjects {everyone}, got {subject!r}.")
-        test = np.flatnonzero(subjects == subject)
-        pools = [np.flatnonzero(subjects == s) for s in everyone if s != subject]
-    elif kind == "within":
-        chosen = [subject] if subject else everyone
-        if subject and subject not in everyone:
-            raise ValueError(f"within needs one of the subjects {everyone}, got {subject!r}.")
-        pools, tests = [], []
-        for s in chosen:
-            head, tail = time_ordered_split(np.flatnonzero(subjects == s), starts, test_fraction)
-            pools.append(head)
-            tests.append(tail)
-        test = np.concatenate(tests)
-    else:
-        raise ValueError(f"split must be 'loso:<subject>', 'within:<subject>' or 'within', got {split!r}.")
-    train, validation = [], []
-    for pool in pools:
-        head, tail = time_ordered_split(pool, starts, validation_fraction)
-        train.append(head)
-        validation.append(tail)
-    return np.concatenate(train), np.concatenate(validation), test
-
-
-def subsample(indices: np.ndarray, labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    """A class-stratified random `fraction` of `indices` (at least one window per class)."""
-    if fraction >= 1.0:
-        return indices
-    rng = np.random.default_rng(seed)
-    kept = []
-    for label in np.unique(labels[indices]):
-        members = indices[labels[indices] == label]
-        count = max(1, int(round(fraction * len(members))))
-        kept.append(rng.choice(members, size=count, replace=False))
-    return np.sort(np.concatenate(kept))
-
-
-def build_classifier(model: str, num_labels: int, id2label: dict, **overrides):
-    """A `NeurIPTForSequenceClassification` from a checkpoint (any NeurIPT checkpoint: the encoder is reused, new
-    weights are reported) or from a preset (random init)."""
-    from .modeling_neuript import NeurIPTForSequenceClassification
-    from .pretrain import resolve_config
-
-    label2id = {name: i for i, name in id2label.items()}
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    path = Path(model)
-    if path.is_dir() and (path / "model.safetensors").exists():
-        classifier, info = NeurIPTForSequenceClassification.from_pretrained(
-            path, num_labels=num_labels, id2label=id2label, label2id=label2id, output_loading_info=True, **overrides
-        )
-        new = sorted(info["missing_keys"])
-        dropped = sorted({k.split(".")[0] for k in info["unexpected_keys"]})
-        # from_pretrained has already refused a checkpoint that lacks encoder weights; only head weights are new
-        print(f"loaded the encoder from {path}; newly initialised: {new}; not used: {dropped or 'nothing'}")
-        return classifier
-    config = resolve_config(model, **overrides)
-    config.num_labels, config.id2label, config.label2id = num_labels, id2label, label2id
-    return NeurIPTForSequenceClassification(config)
 
 
 class AtomicCheckpointTrainer(Trainer):
@@ -152,7 +75,7 @@ class AtomicCheckpointTrainer(Trainer):
     def _save_checkpoint(self, model, trial) -> None:
         from transformers.trainer import TRAINER_STATE_NAME
 
-        from .training_utils import fsync_tree
+        from modeling_neuript.training.checkpoints import fsync_tree
 
         run_dir = Path(super()._get_output_dir(trial))
         name = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
@@ -212,8 +135,9 @@ def resolve_resume(resume_from_checkpoint, output_dir) -> Optional[str]:
 def finetune(args: FinetuneArguments, training_args) -> dict:
     from transformers import EarlyStoppingCallback
 
-    from .eeg_metrics import EEGMetrics
-    from .training_utils import WindowCollator, load_prepared, save_checkpoint
+    from modeling_neuript.data.reading import WindowCollator, load_prepared
+    from modeling_neuript.training.checkpoints import save_checkpoint
+    from modeling_neuript.training.metrics import EEGMetrics
 
     dataset, extractor, manifest = load_prepared(args.dataset)
     if manifest["mode"] != "events":
@@ -280,24 +204,39 @@ class FinetuneTrainingArguments(TrainingArguments):
     """`TrainingArguments` with the defaults our fine-tuning relies on: evaluation and saving every epoch, the best
     checkpoint by balanced accuracy, no external loggers, CPU unless a GPU is present."""
 
-    output_dir: Optional[str] = field(default="outputs/finetune")
-    eval_strategy: str = field(default="epoch")
-    save_strategy: str = field(default="epoch")
-    load_best_model_at_end: bool = field(default=True)
-    metric_for_best_model: Optional[str] = field(default="balanced_accuracy")
-    greater_is_better: Optional[bool] = field(default=True)
-    save_total_limit: Optional[int] = field(default=2)
-    report_to: Optional[str] = field(default="none")
-    per_device_train_batch_size: int = field(default=32)
-    per_device_eval_batch_size: int = field(default=64)
-    learning_rate: float = field(default=1e-3)
-    weight_decay: float = field(default=0.05)
-    num_train_epochs: float = field(default=10)
-    warmup_steps: float = field(default=0.1)
-    lr_scheduler_type: str = field(default="cosine")
-    logging_steps: float = field(default=10)
-    seed: int = field(default=520)
-    use_cpu: bool = field(default=not torch.cuda.is_available())
+    output_dir: Optional[str] = field(
+        default="outputs/finetune", metadata={"help": "Run folder: model/, metrics.json, log_history.json, split.json."}
+    )
+    eval_strategy: str = field(default="epoch", metadata={"help": "When to evaluate on the validation windows."})
+    save_strategy: str = field(default="epoch", metadata={"help": "When to write a (resumable) checkpoint."})
+    load_best_model_at_end: bool = field(
+        default=True, metadata={"help": "Keep the checkpoint best on metric_for_best_model (enables early stopping)."}
+    )
+    metric_for_best_model: Optional[str] = field(
+        default="balanced_accuracy", metadata={"help": "Validation metric that picks the best checkpoint."}
+    )
+    greater_is_better: Optional[bool] = field(default=True, metadata={"help": "Whether a higher metric is better."})
+    save_total_limit: Optional[int] = field(default=2, metadata={"help": "Checkpoints kept (the best one included)."})
+    report_to: Optional[str] = field(default="none", metadata={"help": "Loggers: none, tensorboard, wandb, ..."})
+    per_device_train_batch_size: int = field(default=32, metadata={"help": "Training windows per batch."})
+    per_device_eval_batch_size: int = field(default=64, metadata={"help": "Evaluation windows per batch."})
+    learning_rate: float = field(default=1e-3, metadata={"help": "Peak learning rate (AdamW)."})
+    weight_decay: float = field(default=0.05, metadata={"help": "AdamW weight decay."})
+    num_train_epochs: float = field(default=10, metadata={"help": "Passes over the training windows."})
+    warmup_steps: float = field(
+        default=0.1, metadata={"help": "Warm-up: a fraction of the updates (< 1) or a number of updates."}
+    )
+    lr_scheduler_type: str = field(default="cosine", metadata={"help": "Learning-rate schedule after the warm-up."})
+    logging_steps: float = field(default=10, metadata={"help": "Log the training loss every this many updates."})
+    seed: int = field(default=520, metadata={"help": "Seed of the head's initialisation, data order and dropout."})
+    use_cpu: bool = field(
+        default=not torch.cuda.is_available(), metadata={"help": "Train on the CPU (default: when no GPU is present)."}
+    )
+    resume_from_checkpoint: Optional[str] = field(
+        default=None,
+        metadata={"help": "'last' (the newest complete checkpoint in output_dir) or a checkpoint folder to resume "
+                          "from; default: start afresh."},
+    )
 
 
 

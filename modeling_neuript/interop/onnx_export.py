@@ -1,6 +1,6 @@
 """Export a NeurIPT classifier for deployment: `torch.export` programs and ONNX files.
 
-    from modeling_neuript.export import export_onnx, export_program
+    from modeling_neuript.interop.onnx_export import export_onnx, export_program
     program = export_program(model)                    # torch.export.ExportedProgram, dynamic batch size
     export_onnx(model, "neuript.onnx")                 # ONNX opset 18, dynamic batch size, runs in onnxruntime
 
@@ -57,9 +57,6 @@ def dense_experts_forward(self, hidden_states: torch.Tensor, top_k_index: torch.
     return torch.einsum("teh,te->th", expert_outputs, routing)
 
 
-ALL_EXPERTS_FUNCTIONS.register("neuript_dense", dense_experts_forward)
-
-
 class NeurIPTLogits(nn.Module):
     """A classifier as a plain function of tensors, `(input_values, channel_positions, channel_mask) → logits`."""
 
@@ -76,6 +73,8 @@ def export_mode(model):
     """Eval mode and the `"neuript_dense"` experts while exporting; the model's settings are restored afterwards."""
     training, implementation = model.training, model.config._experts_implementation
     model.eval()
+    if ALL_EXPERTS_FUNCTIONS.get("neuript_dense") is not dense_experts_forward:  # registered when first exporting
+        ALL_EXPERTS_FUNCTIONS.register("neuript_dense", dense_experts_forward)
     model.set_experts_implementation("neuript_dense")
     try:
         yield model

@@ -1,6 +1,6 @@
 """Parameter-efficient fine-tuning of NeurIPT with LoRA through `peft`.
 
-    from modeling_neuript.lora import add_lora
+    from modeling_neuript.interop.lora import add_lora
     model = add_lora(NeurIPTForSequenceClassification.from_pretrained("runs/pt/model", num_labels=2), r=8)
     ...train with Trainer as usual...
     merged = model.merge_and_unload()   # a plain NeurIPTForSequenceClassification again; save_pretrained as usual

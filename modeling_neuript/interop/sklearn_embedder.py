@@ -21,7 +21,7 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .feature_extraction_neuript import a_law_compress
+from modeling_neuript.feature_extraction_neuript import a_law_compress
 
 INPUT_SCALES = {"V": 1e6, "uV": 1.0, "companded": None}
 
@@ -68,7 +68,11 @@ class NeurIPTEmbedder(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------------------------------------------------------
     def _load_encoder(self):
-        from .modeling_neuript import IntraInterLobePooling, NeurIPTForSequenceClassification, NeurIPTModel
+        from modeling_neuript.modeling_neuript import (
+            IntraInterLobePooling,
+            NeurIPTForSequenceClassification,
+            NeurIPTModel,
+        )
 
         model = self.model
         if isinstance(model, NeurIPTForSequenceClassification):
@@ -78,7 +82,7 @@ class NeurIPTEmbedder(TransformerMixin, BaseEstimator):
         elif isinstance(model, str):
             from pathlib import Path
 
-            from .pretrain import resolve_config
+            from modeling_neuript.training.factory import resolve_config
 
             if (Path(model) / "model.safetensors").exists():
                 encoder = NeurIPTModel.from_pretrained(model)
@@ -108,7 +112,7 @@ class NeurIPTEmbedder(TransformerMixin, BaseEstimator):
             if positions.ndim != 2 or positions.shape[1] != 3:
                 raise ValueError(f"channel_positions must be (channels, 3), got shape {positions.shape}.")
             return positions
-        from .electrodes_neuript import resolve_channel_positions
+        from modeling_neuript.electrodes_neuript import resolve_channel_positions
 
         return resolve_channel_positions(list(self.channel_names))[0]
 

@@ -28,8 +28,9 @@ from typing import Optional
 import numpy as np
 import yaml
 
-from .feature_extraction_neuript import NeurIPTFeatureExtractor, a_law_compress
-from .training_utils import atomic_save
+from modeling_neuript import resources
+from modeling_neuript.feature_extraction_neuript import NeurIPTFeatureExtractor, a_law_compress
+from modeling_neuript.training.checkpoints import atomic_save
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +48,10 @@ READERS = {
 class PrepareArguments:
     recipe: str = field(metadata={"help": "A recipe YAML (e.g. processing/face13.yaml) or the name of one in processing/."})
     output_dir: str = field(metadata={"help": "Where the dataset folder is written."})
-    root: Optional[str] = field(default=None, metadata={"help": "Data root for recipes that read files (overrides the recipe's)."})
+    root: Optional[str] = field(default=None, metadata={"help": "Data root for recipes that read files; default: the recipe's source.root."})
     num_proc: int = field(default=1, metadata={"help": "Recordings processed in parallel."})
-    mode: Optional[str] = field(default=None, metadata={"help": "'pretraining' or 'events' (defaults to the recipe's)."})
-    limit_recordings: Optional[int] = field(default=None, metadata={"help": "Only the first N recordings (smoke runs)."})
+    mode: Optional[str] = field(default=None, metadata={"help": "'pretraining' or 'events'; default: the recipe's."})
+    limit_recordings: Optional[int] = field(default=None, metadata={"help": "Only the first N recordings (smoke runs); default: all."})
     chunk_minutes: float = field(default=10.0, metadata={"help": (
         "Pretraining recordings read from files and longer than this are read lazily and preprocessed in chunks of "
         "this length (bounded memory, the windows of a one-piece run); 0 = always in one piece.")})
@@ -62,14 +63,11 @@ class PrepareArguments:
 
 
 def recipe_path(name_or_path: str) -> Path:
+    """A recipe YAML given by path, or by the name of one shipped in the package (`processing/<name>.yaml`)."""
     path = Path(name_or_path)
-    if path.exists():
+    if path.is_file():
         return path
-    builtin = Path(__file__).resolve().parents[1] / "processing" / f"{name_or_path}.yaml"
-    if builtin.exists():
-        return builtin
-    available = sorted(p.stem for p in builtin.parent.glob("*.yaml")) if builtin.parent.exists() else []
-    raise ValueError(f"No recipe {name_or_path!r}: give a YAML path or one of {available}.")
+    return resources.recipe_path(name_or_path)
 
 
 def load_recipe(name_or_path: str) -> dict:
@@ -125,7 +123,7 @@ def read_recording(spec: RecordingSpec, recipe: dict, preload: bool = True):
     recipe's events."""
     import mne
 
-    from . import datasets as builtin
+    from modeling_neuript.data import sources as builtin
 
     if spec.loader == "face13":
         # pylossless flagged 13 (s01) / 9 (s02) channels (one reaches 19 mV): they go to info["bads"] and are skipped
@@ -173,7 +171,7 @@ def select_channels(raw, recipe: dict):
     if channels in ("eeg", "all", None):
         return raw.pick("eeg", exclude="bads")
     if isinstance(channels, dict) and "nearest" in channels:
-        from .electrodes_neuript import resolve_channel_positions
+        from modeling_neuript.electrodes_neuript import resolve_channel_positions
 
         raw = raw.pick("eeg", exclude="bads")
         have, _ = resolve_channel_positions(raw.ch_names)
@@ -414,6 +412,30 @@ def prepare(args: PrepareArguments) -> Path:
     (output / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     print(f"wrote {len(dataset)} windows from {len(specs)} recordings to {data_dir}")
     return data_dir
+
+
+def prepare_recipe(
+    recipe_name: str,
+    sites: list,
+    out: Path,
+    window_seconds: Optional[float] = None,
+    limit_recordings: Optional[int] = None,
+) -> Path:
+    """Prepare a built-in recipe (`processing/<recipe_name>.yaml`) at the scalp sites nearest to `sites` (and with
+    windows of `window_seconds` when given) into `out/<recipe_name>/`, writing the adapted recipe next to it as
+    `out/<recipe_name>.yaml`; an existing complete output is reused. Returns the dataset folder."""
+    recipe = yaml.safe_load(recipe_path(recipe_name).read_text())
+    recipe["channels"] = {"nearest": list(sites)}
+    if window_seconds is not None:
+        recipe["windows"]["window_seconds"] = window_seconds
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{recipe_name}.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    target = out / recipe_name
+    if not (target / "manifest.json").exists():
+        prepare(PrepareArguments(recipe=str(path), output_dir=str(target), limit_recordings=limit_recordings))
+    return target
 
 
 def run_prepare(args: PrepareArguments) -> int:

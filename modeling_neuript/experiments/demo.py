@@ -13,7 +13,7 @@
 The default size: 8 sites (F3, F4, C3, C4, P7, P8, O1, O2), 120 AAMP updates on 2 s windows (peak learning rate
 5e-4), 4 fine-tuning epochs (peak learning rate 2e-3), two fine-tuning runs at a time in separate processes, one seed
 (the ± is then over the two folds of each split kind), sized for the 15-minute goal on 2 CPU cores (the measured time
-is in docs/demo/report.md). `--seeds 3 --sites all19 --pretrain_steps 400` is the full protocol (not timed).
+is in docs/demo/report.md). `--seeds 0 1 2 --sites all19 --pretrain_steps 400` is the full protocol (not timed).
 `--quick` runs the same steps at a
 size meant for CI (one task, two splits, a few minutes): its numbers show the pipeline works, not how well the model
 does.
@@ -28,6 +28,8 @@ from typing import Optional
 import numpy as np
 import torch
 
+from modeling_neuript.data.prepare import prepare_recipe
+
 SITES_19 = ["Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T7", "C3", "Cz", "C4", "T8", "P7", "P3", "Pz", "P4", "P8", "O1", "O2"]
 SITES_8 = ["F3", "F4", "C3", "C4", "P7", "P8", "O1", "O2"]
 TASKS = ("face_vs_house", "four_class")
@@ -35,9 +37,12 @@ TASKS = ("face_vs_house", "four_class")
 
 @dataclass
 class DemoArguments:
-    output_dir: str = field(default="outputs/demo", metadata={"help": "Where data, runs and the report are written."})
+    output_dir: str = field(default="outputs/demo", metadata={"help": "Where data, runs and the report (report/report.md) are written."})
     quick: bool = field(default=False, metadata={"help": "The CI-sized version: one task, two splits, few steps."})
-    seeds: Optional[int] = field(default=None, metadata={"help": "Fine-tuning seeds (default 1; 3 for the full protocol, ~45 min)."})
+    seeds: list[int] = field(
+        default_factory=lambda: [0],
+        metadata={"help": "Fine-tuning seeds, e.g. --seeds 0 1 2 for the full protocol (run s trains with seed 520 + s)."},
+    )
     pretrain_steps: Optional[int] = field(default=None, metadata={"help": "AAMP updates (default 120; quick 10)."})
     epochs: Optional[int] = field(default=None, metadata={"help": "Fine-tuning epochs (default 4; quick 1)."})
     workers: int = field(
@@ -45,8 +50,12 @@ class DemoArguments:
                                      "1 = one after another in this process)."}
     )
     sites: Optional[str] = field(default=None, metadata={"help": "Comma separated 10-20 sites (default F3,F4,C3,C4,P7,P8,O1,O2; 'all19' for the 19 sites)."})
-    model: str = field(default="neuript-tiny", metadata={"help": "Preset to pretrain and fine-tune."})
-    tasks: Optional[str] = field(default=None, metadata={"help": "Comma separated (default both; quick: face_vs_house)."})
+    model: str = field(
+        default="neuript-tiny",
+        metadata={"help": "Preset to pretrain and fine-tune: neuript-tiny, neuript-fast, neuript-small or neuript-paper "
+                          "(the last two are GPU sizes), or a config JSON."},
+    )
+    tasks: Optional[str] = field(default=None, metadata={"help": "Comma separated tasks of face_vs_house, four_class (default: both; with --quick: face_vs_house)."})
     splits: Optional[str] = field(
         default=None, metadata={"help": "Comma separated split specs (default: loso and within for every subject; "
                                         "quick: loso:s02,within:s01)."}
@@ -59,31 +68,13 @@ def _sizes(args: DemoArguments) -> dict:
         "tasks": (args.tasks or ("face_vs_house" if quick else ",".join(TASKS))).split(","),
         "splits": None if args.splits is None and not quick else (args.splits or "loso:s02,within:s01").split(","),
         "sites": SITES_19 if args.sites == "all19" else (args.sites.split(",") if args.sites else SITES_8),
-        "seeds": args.seeds or 1,
+        "seeds": [int(s) for s in args.seeds],
         "pretrain_steps": args.pretrain_steps or (10 if quick else 120),
         "epochs": args.epochs or (1 if quick else 4),
         "finetune_learning_rate": 2e-3,
         "pretrain_learning_rate": 5e-4,
         "pretrain_window_seconds": 2.0,
     }
-
-
-def _prepare(recipe_name: str, sites: list, out: Path, window_seconds: Optional[float] = None) -> Path:
-    import yaml
-
-    from .prepare import PrepareArguments, prepare, recipe_path
-
-    recipe = yaml.safe_load(recipe_path(recipe_name).read_text())
-    recipe["channels"] = {"nearest": sites}
-    if window_seconds is not None:
-        recipe["windows"]["window_seconds"] = window_seconds
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{recipe_name}.yaml"
-    path.write_text(yaml.safe_dump(recipe))
-    target = out / recipe_name
-    if not (target / "manifest.json").exists():
-        prepare(PrepareArguments(recipe=str(path), output_dir=str(target)))
-    return target
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -229,7 +220,7 @@ def _worker_setup(threads: int) -> None:
     import transformers
     from datasets import disable_progress_bars
 
-    from .training_utils import keep_freed_memory
+    from modeling_neuript.training.memory import keep_freed_memory
 
     keep_freed_memory()  # a fresh process: the parent's setting is not inherited
     torch.set_num_threads(threads)
@@ -243,7 +234,7 @@ def _finetune_job(job: dict) -> dict:
     import contextlib
     import io
 
-    from .finetune import FinetuneArguments, FinetuneTrainingArguments, finetune
+    from modeling_neuript.training.finetune import FinetuneArguments, FinetuneTrainingArguments, finetune
 
     with contextlib.redirect_stdout(io.StringIO()):  # finetune prints its test metrics; the table has them
         result = finetune(FinetuneArguments(**job["args"]), FinetuneTrainingArguments(**job["training_args"]))
@@ -290,10 +281,10 @@ def run_demo(args: DemoArguments) -> int:
     from sklearn.metrics import balanced_accuracy_score, cohen_kappa_score, confusion_matrix, roc_auc_score
     from tqdm.auto import tqdm
 
-    from .feature_extraction_neuript import a_law_expand
-    from .finetune import task_labels
-    from .pretrain import PretrainArguments, pretrain
-    from .training_utils import WindowCollator, load_prepared
+    from modeling_neuript.data.reading import WindowCollator, load_prepared
+    from modeling_neuript.data.splits import task_labels
+    from modeling_neuript.feature_extraction_neuript import a_law_expand
+    from modeling_neuript.training.pretrain import PretrainArguments, pretrain
 
     transformers.logging.set_verbosity_error()
     disable_progress_bars()
@@ -305,8 +296,8 @@ def run_demo(args: DemoArguments) -> int:
     print(f"NeurIPT demo ({'quick' if args.quick else 'full'}): {sizes}")
 
     # 1. data -----------------------------------------------------------------------------------------------------
-    unlabelled = _prepare("face13-pretraining", sizes["sites"], out / "data", sizes["pretrain_window_seconds"])
-    labelled = _prepare("face13", sizes["sites"], out / "data")
+    unlabelled = prepare_recipe("face13-pretraining", sizes["sites"], out / "data", sizes["pretrain_window_seconds"])
+    labelled = prepare_recipe("face13", sizes["sites"], out / "data")
     clock["prepare"] = time.perf_counter()
 
     # 2. AAMP pretraining -------------------------------------------------------------------------------------------
@@ -338,7 +329,7 @@ def run_demo(args: DemoArguments) -> int:
     jobs = []
     for task in tasks:
         for split, kind in splits:
-            for seed in range(sizes["seeds"]):
+            for seed in sizes["seeds"]:
                 for method, model in methods:
                     run_dir = _run_dir(out, task, split, method, seed)
                     jobs.append({
@@ -359,13 +350,13 @@ def run_demo(args: DemoArguments) -> int:
                      "balanced_accuracy": test["test_balanced_accuracy"], "cohen_kappa": test["test_cohen_kappa"],
                      "roc_auc": test.get("test_roc_auc")})
         label_map, names = task_labels(manifest, task)
-        if task == "face_vs_house" and split == f"loso:{subjects[-1]}" and seed == 0:
+        if task == "face_vs_house" and split == f"loso:{subjects[-1]}" and seed == sizes["seeds"][0]:
             histories[method] = result["log_history"]
             predictions = np.asarray(result["test_logits"]).argmax(-1)
             confusions[f"{method}, LOSO {subjects[-1]}"] = (
                 confusion_matrix(result["test_labels"], predictions, labels=range(len(names))), names)
             if method == "NeurIPT pretrained":
-                from .modeling_neuript import NeurIPTForSequenceClassification
+                from modeling_neuript.modeling_neuript import NeurIPTForSequenceClassification
 
                 test_idx = np.array(_read_split(job["run_dir"])["test"])
                 collator = WindowCollator(extractor, with_labels=True, label_map=label_map)
@@ -413,7 +404,7 @@ nearest to {', '.join(sizes['sites'])}; paper preprocessing (0.1-30 Hz, notch, 6
 Pretraining: `{args.model}`, AAMP, {sizes['pretrain_steps']} updates on {sizes['pretrain_window_seconds']:.0f} s windows (peak learning rate {sizes['pretrain_learning_rate']:g});
 masked ℓ1 loss {np.mean(recon[:5]):.3f} (first 5 updates) → {np.mean(recon[-10:]):.3f} (last 10).
 Fine-tuning: `Trainer`, {sizes['epochs']} epochs max (peak learning rate {sizes['finetune_learning_rate']:g}, early stopping on
-validation BAcc), {sizes['seeds']} seed(s), {args.workers} run(s) at a time;
+validation BAcc), {len(sizes['seeds'])} seed(s), {args.workers} run(s) at a time;
 windows −0.2…0.8 s around each stimulus. Chance: BAcc 0.5 (face vs house), 0.25 (4 classes); κ 0; AUROC 0.5.
 
 {text}

@@ -19,7 +19,6 @@ the consumed part of the current epoch once; reading is cheap next to training).
 """
 
 import itertools
-
 import json
 import os
 import re
@@ -31,6 +30,8 @@ from typing import Optional
 
 import torch
 
+from modeling_neuript.training.factory import is_checkpoint, resolve_config
+
 
 @dataclass
 class PretrainArguments:
@@ -38,18 +39,20 @@ class PretrainArguments:
     output_dir: str = field(metadata={"help": "Run folder: checkpoints/, logs/, model/ (the final export)."})
     model: str = field(default="neuript-tiny", metadata={"help": "Preset name, config JSON or checkpoint folder."})
     max_steps: int = field(default=1000, metadata={"help": "Optimizer updates."})
-    per_device_batch_size: int = field(default=8)
-    gradient_accumulation_steps: int = field(default=1)
+    per_device_batch_size: int = field(default=8, metadata={"help": "Windows per process per micro-step."})
+    gradient_accumulation_steps: int = field(default=1, metadata={"help": "Micro-steps per optimizer update."})
     learning_rate: float = field(default=3e-4, metadata={"help": "OneCycle peak learning rate."})
-    weight_decay: float = field(default=5e-3)
-    adam_beta1: float = field(default=0.9)
-    adam_beta2: float = field(default=0.98)
-    div_factor: float = field(default=25.0)
-    final_div_factor: float = field(default=1e4)
-    warmup_ratio: float = field(default=0.15)
-    max_grad_norm: float = field(default=1.0)
+    weight_decay: float = field(default=5e-3, metadata={"help": "AdamW weight decay (not on biases, norms, mask tokens)."})
+    adam_beta1: float = field(default=0.9, metadata={"help": "AdamW β1."})
+    adam_beta2: float = field(default=0.98, metadata={"help": "AdamW β2."})
+    div_factor: float = field(default=25.0, metadata={"help": "OneCycle: initial learning rate = peak / div_factor."})
+    final_div_factor: float = field(default=1e4, metadata={"help": "OneCycle: final learning rate = initial / final_div_factor."})
+    warmup_ratio: float = field(default=0.15, metadata={"help": "OneCycle: fraction of the updates spent warming up."})
+    max_grad_norm: float = field(default=1.0, metadata={"help": "Gradient clipping norm."})
     mixed_precision: str = field(default="auto", metadata={"help": "'auto' (bf16 on a bf16 GPU), 'no', 'bf16', 'fp16'."})
-    gradient_checkpointing: bool = field(default=False)
+    gradient_checkpointing: bool = field(
+        default=False, metadata={"help": "Activation checkpointing of every layer (less memory, about a third more time)."}
+    )
     activation_offload: bool = field(
         default=False, metadata={"help": "With --gradient_checkpointing: keep the saved layer inputs in pinned host memory."}
     )
@@ -60,53 +63,33 @@ class PretrainArguments:
                           "block at a time — about half the peak activation memory, those blocks run forward once "
                           "more."},
     )
-    save_steps: int = field(default=100)
-    save_total_limit: int = field(default=3)
-    logging_steps: int = field(default=10)
+    save_steps: int = field(default=100, metadata={"help": "Write a resumable checkpoint every this many updates."})
+    save_total_limit: int = field(default=3, metadata={"help": "Keep only the newest this many checkpoints of this run."})
+    logging_steps: int = field(default=10, metadata={"help": "Log losses, learning rate and expert load every this many updates."})
     resume: bool = field(default=False, metadata={"help": "Continue from the newest checkpoint in output_dir."})
     stop_after_steps: Optional[int] = field(
         default=None,
         metadata={"help": "Save and stop after this many updates, keeping the max_steps schedule (time-limited jobs: "
-                          "rerun with --resume)."},
+                          "rerun with --resume); default: run to max_steps."},
     )
     seed: int = field(default=520, metadata={"help": "The paper's seed."})
     deterministic: Optional[bool] = field(
         default=None,
-        metadata={"help": "torch.use_deterministic_algorithms; default: on for CPU runs (bit-exact resume), off on GPU."},
+        metadata={"help": "torch.use_deterministic_algorithms; default: on for CPU runs (bit-exact resume), off on GPUs."},
     )
-    mask_strategy: Optional[str] = field(default=None, metadata={"help": "Override: 'amplitude' or 'random'."})
-    mask_ratios: Optional[str] = field(default=None, metadata={"help": "Override, comma separated, e.g. '0.5'."})
+    mask_strategy: Optional[str] = field(
+        default=None, metadata={"help": "'amplitude' (AAMP) or 'random' masking; default: the model config's."}
+    )
+    mask_ratios: Optional[str] = field(
+        default=None, metadata={"help": "Mask ratios to draw from, comma separated, e.g. '0.5'; default: the model config's."}
+    )
     report_to: str = field(default="tensorboard", metadata={"help": "'tensorboard' or 'none'."})
-    progress_bar: bool = field(default=True)
+    progress_bar: bool = field(default=True, metadata={"help": "Show a tqdm progress bar."})
     streaming: bool = field(
         default=False,
         metadata={"help": "Stream the prepared Arrow files (datasets IterableDataset) instead of memory-mapping them."},
     )
     shuffle_buffer: int = field(default=2000, metadata={"help": "Windows in the streaming shuffle buffer."})
-
-
-PRESETS = Path(__file__).resolve().parents[1] / "configuration"
-
-
-def resolve_config(model: str, **overrides):
-    """A `NeurIPTConfig` from a preset name (`neuript-tiny`), a config JSON or a checkpoint folder."""
-    from .configuration_neuript import NeurIPTConfig
-
-    for candidate in (Path(model), PRESETS / f"{model}.json"):
-        if candidate.is_file():
-            config = NeurIPTConfig.from_json_file(candidate)
-            break
-        if candidate.is_dir() and (candidate / "config.json").exists():
-            config = NeurIPTConfig.from_pretrained(candidate)
-            break
-    else:
-        presets = sorted(p.stem for p in PRESETS.glob("neuript-*.json"))
-        raise ValueError(f"Unknown model {model!r}: give a preset ({presets}), a config JSON or a checkpoint folder.")
-    for key, value in overrides.items():
-        if value is not None:
-            setattr(config, key, value)
-    config.validate_neuript()
-    return config
 
 
 def checkpoints(output_dir: Path) -> list[Path]:
@@ -197,11 +180,11 @@ def pretrain(args: PretrainArguments) -> dict:
     from accelerate.utils import ProjectConfiguration
     from tqdm.auto import tqdm
 
-    from .modeling_neuript import AmplitudeAwareMasking, NeurIPTForPretraining
-    from .training_utils import (
-        WindowCollator, dataset_root, enable_activation_checkpointing, expert_load, load_prepared, save_checkpoint,
-        warn_on_collapse,
-    )
+    from modeling_neuript.data.reading import WindowCollator, dataset_root, load_prepared
+    from modeling_neuript.modeling_neuript import AmplitudeAwareMasking, NeurIPTForPretraining
+    from modeling_neuript.training.checkpoints import save_checkpoint
+    from modeling_neuript.training.memory import enable_activation_checkpointing
+    from modeling_neuript.training.moe_statistics import expert_load, warn_on_collapse
 
     output_dir = Path(args.output_dir)
     precision = args.mixed_precision
@@ -236,9 +219,8 @@ def pretrain(args: PretrainArguments) -> dict:
     collate = WindowCollator(extractor)
 
     ratios = None if args.mask_ratios is None else [float(r) for r in args.mask_ratios.split(",")]
-    model_path = Path(args.model)
-    if model_path.is_dir() and (model_path / "model.safetensors").exists():
-        model = NeurIPTForPretraining.from_pretrained(model_path)
+    if is_checkpoint(args.model):
+        model = NeurIPTForPretraining.from_pretrained(args.model)
         for key, value in {"mask_strategy": args.mask_strategy, "mask_ratios": ratios}.items():
             if value is not None:
                 setattr(model.config, key, value)
@@ -348,7 +330,7 @@ def pretrain(args: PretrainArguments) -> dict:
 def save_state(accelerator, model, extractor, output_dir: Path, step: int, history: list, args, source=None) -> None:
     """`accelerator.save_state` + progress + HF export into a temporary folder, fsynced, renamed into place; then
     only the newest `save_total_limit` checkpoints are kept."""
-    from .training_utils import fsync_tree
+    from modeling_neuript.training.checkpoints import fsync_tree
 
     folder = output_dir / "checkpoints"
     target = folder / f"checkpoint_{step:07d}"

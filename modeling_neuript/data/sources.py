@@ -1,6 +1,6 @@
 """Real EEG recordings that install from PyPI, for tests, examples and benchmarks.
 
-Two pinned wheels carry real recordings as package data (see docs and `offline_data.md`):
+Two pinned wheels carry real recordings as package data (docs/preprocessing.md names them):
 
 - `biosignalsnotebooks==0.6.14`: `S001R02.edf`, PhysioNet EEG Motor Movement/Imagery subject 1 run 2 (eyes-closed
   baseline), 64 channels with EEGMMIDB's dotted names (`Fc5.`), 160 Hz, 61 s. Data licence ODC-By 1.0.

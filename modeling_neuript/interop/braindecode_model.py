@@ -1,7 +1,7 @@
 """NeurIPT as a braindecode model: train and predict it with `braindecode.EEGClassifier` (skorch) like any other.
 
     from braindecode import EEGClassifier
-    from modeling_neuript.braindecode_neuript import NeurIPTBraindecode
+    from modeling_neuript.interop.braindecode_model import NeurIPTBraindecode
 
     module = NeurIPTBraindecode.from_neuript("runs/pt/model", chs_info=raw.info["chs"], n_times=64, n_outputs=2)
     clf = EEGClassifier(module, max_epochs=10, lr=1e-3, batch_size=32, train_split=None)
@@ -27,62 +27,28 @@ a channel with neither is a `ValueError`.
 What EEGClassifier does not see: the PMoE load-balancing loss (its criterion gets the logits only). Each forward stores
 it in `module.aux_loss`; add `router_aux_loss_coef · aux_loss` in a custom skorch `get_loss` if you train long.
 
-Importing braindecode 1.8 imports torchaudio, which has no wheel for every torch release. When torchaudio cannot be
-imported, `import_braindecode` puts a stand-in module in `sys.modules["torchaudio"]` whose attributes raise
-`ImportError` when used; the braindecode parts used here (EEGModuleMixin, EEGClassifier) never use torchaudio.
+Importing braindecode 1.8 imports torchaudio, which has no wheel for every torch release. Where torchaudio cannot be
+imported, importing this module is an `ImportError` that says so; call
+`modeling_neuript.interop.braindecode_support.import_braindecode(allow_torchaudio_stand_in=True)` first to use a
+stand-in (the braindecode parts used here, EEGModuleMixin and EEGClassifier, never use torchaudio).
 """
 
 import copy
-import importlib
 import math
-import sys
-import types
 from typing import Optional, Sequence, Union
 
 import numpy as np
 import torch
 from torch import nn
 
+from modeling_neuript.interop.braindecode_support import import_braindecode
 
-def import_braindecode():
-    """`import braindecode` (returns the module), with a torchaudio stand-in when torchaudio cannot be imported."""
-    try:
-        importlib.import_module("torchaudio")
-    except Exception:  # missing, or built for another torch
-        for name in [m for m in sys.modules if m == "torchaudio" or m.startswith("torchaudio.")]:
-            del sys.modules[name]
-
-        def stand_in(name):
-            module = types.ModuleType(name)
-            module.__neuript_stand_in__ = True
-
-            def attribute(attr):
-                if attr.startswith("__"):
-                    raise AttributeError(attr)
-
-                def unavailable(*args, **kwargs):
-                    raise ImportError(f"torchaudio is not installed for this torch ({name}.{attr} was called).")
-
-                return type(attr, (), {"__init__": unavailable, "__call__": unavailable})
-
-            module.__getattr__ = attribute
-            sys.modules[name] = module
-            return module
-
-        root = stand_in("torchaudio")
-        for sub in ("functional", "transforms"):
-            setattr(root, sub, stand_in(f"torchaudio.{sub}"))
-    import braindecode
-
-    return braindecode
-
-
-import_braindecode()
+import_braindecode()  # a clear ImportError where braindecode cannot be imported (e.g. no torchaudio for this torch)
 from braindecode.models.base import EEGModuleMixin  # noqa: E402
 
-from .electrodes_neuript import resolve_channel_positions  # noqa: E402
-from .feature_extraction_neuript import a_law_compress  # noqa: E402
-from .modeling_neuript import NeurIPTForSequenceClassification, batched_positions  # noqa: E402
+from modeling_neuript.electrodes_neuript import resolve_channel_positions  # noqa: E402
+from modeling_neuript.feature_extraction_neuript import a_law_compress  # noqa: E402
+from modeling_neuript.modeling_neuript import NeurIPTForSequenceClassification, batched_positions  # noqa: E402
 
 INPUT_SCALES = {"V": 1e6, "uV": 1.0, "companded": None}
 
@@ -111,11 +77,11 @@ def _load_classifier(model: str, n_outputs: int) -> NeurIPTForSequenceClassifica
     head when the checkpoint is a classifier with `n_outputs` labels; otherwise a new head)."""
     from pathlib import Path
 
-    from .finetune import build_classifier
+    from modeling_neuript.training.factory import build_classifier
 
     names = {i: f"class_{i}" for i in range(n_outputs)}
     if (Path(model) / "config.json").exists():
-        from .configuration_neuript import NeurIPTConfig
+        from modeling_neuript.configuration_neuript import NeurIPTConfig
 
         saved = NeurIPTConfig.from_pretrained(model)
         if saved.num_labels != n_outputs:  # load with the saved head size, then put a new head of the right size
@@ -227,7 +193,7 @@ class NeurIPTBraindecode(EEGModuleMixin, nn.Module):
         if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
             model = str(model)
             if n_outputs is None:
-                from .configuration_neuript import NeurIPTConfig
+                from modeling_neuript.configuration_neuript import NeurIPTConfig
 
                 n_outputs = NeurIPTConfig.from_pretrained(model).num_labels
         return cls(n_outputs=n_outputs, chs_info=chs_info, n_times=n_times, neuript=model, **kwargs)

@@ -48,7 +48,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from .feature_extraction_neuript import (
+from modeling_neuript.feature_extraction_neuript import (
     NeurIPTFeatureExtractor,
     _check_rate,
     _check_units,
@@ -191,7 +191,7 @@ class NeurIPTStreamProcessor:
         self._positions_tensor = torch.as_tensor(self.channel_positions)[None]
 
     def _check_names(self, names):
-        from .electrodes_neuript import channel_key
+        from modeling_neuript.electrodes_neuript import channel_key
 
         keys = [channel_key(n) for n in names]
         if not names or len(set(keys)) != len(keys):

@@ -31,11 +31,17 @@ EXPERIMENTS = ("aamp_vs_random", "pretrained_vs_scratch", "experts", "pooling", 
 
 @dataclass
 class ReproduceArguments:
-    experiment: str = field(metadata={"help": f"One of {', '.join(EXPERIMENTS)}."})
-    quick: bool = field(default=False, metadata={"help": "The CI size (< 1 min, numbers meaningless)."})
+    experiment: str = field(
+        metadata={"help": f"Which experiment: `neuript reproduce <experiment>` (the first word after the command) or "
+                          f"--experiment <experiment>; one of {', '.join(EXPERIMENTS)}."}
+    )
+    quick: bool = field(default=False, metadata={"help": "The CI size (about a minute; its numbers mean nothing)."})
     full: bool = field(default=False, metadata={"help": "The GPU size (larger model, more steps)."})
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2], metadata={"help": "Seeds; tables give mean ± std over them."})
-    output_dir: str = field(default="docs/results", metadata={"help": "Where <experiment>.md/.json/.png are written."})
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2], metadata={"help": "Seeds, e.g. --seeds 0 1 2; tables give mean ± std over them."})
+    output_dir: str = field(
+        default="outputs/reproduce",
+        metadata={"help": "Where <experiment>.md/.json/.png are written (the committed reports are in docs/results/)."},
+    )
     cache_dir: str = field(
         default="outputs/reproduce-cache",
         metadata={"help": "Prepared data and pretrained checkpoints shared by the experiments (reused when present)."},
@@ -62,7 +68,7 @@ def run_experiment(args: ReproduceArguments) -> dict:
     """Run one experiment and write its report; returns the experiment's result dict (plus runtime and paths)."""
     import torch
 
-    from .experiments.common import environment, size_name
+    from modeling_neuript.experiments.common import environment, size_name
 
     if args.experiment not in EXPERIMENTS:
         raise ValueError(f"Unknown experiment {args.experiment!r}; choose one of {', '.join(EXPERIMENTS)}.")

@@ -1,6 +1,6 @@
 """EEG classification metrics for `Trainer`: the paper's BAcc, Cohen's κ, weighted F1, AUROC and AUC-PR.
 
-Each metric is a local `evaluate` module in `modeling_neuript/metrics/` (built on scikit-learn), loaded by path, so
+Each metric is a local `evaluate` module in `modeling_neuript/training/metric_modules/` (built on scikit-learn), loaded by path, so
 nothing is fetched from the Hub (`evaluate.load("accuracy")` needs the network; these do not).
 """
 
@@ -9,7 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-METRICS_DIR = Path(__file__).resolve().parent / "metrics"
+METRICS_DIR = Path(__file__).resolve().parent / "metric_modules"
 AVAILABLE = ("balanced_accuracy", "cohen_kappa", "weighted_f1", "roc_auc", "pr_auc")
 USES_SCORES = {"roc_auc", "pr_auc"}  # the others use the predicted class
 

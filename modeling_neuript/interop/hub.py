@@ -1,6 +1,6 @@
 """Hub publishing: a folder that is a complete Hugging Face model repository, written offline, and its upload.
 
-    from modeling_neuript.hub import save_for_hub, push_to_hub
+    from modeling_neuript.interop.hub import save_for_hub, push_to_hub
     save_for_hub(model, extractor, "hub/face-house", metrics="runs/face-house/metrics.json")   # offline
     push_to_hub(model, extractor, "my-lab/neuript-face-house")                                  # save_for_hub + upload
 
@@ -29,8 +29,8 @@ from typing import Optional, Sequence, Union
 
 import transformers
 
-from . import pipeline_neuript
-from .training_utils import atomic_save
+from modeling_neuript import pipeline_neuript
+from modeling_neuript.training.checkpoints import atomic_save
 
 TAGS = [
     "eeg",
@@ -45,13 +45,8 @@ TAGS = [
 TRANSFORMERS_REQUIREMENT = "transformers>=5.1,<6"
 # Trainer / evaluate bookkeeping that is not a metric
 NOT_METRICS = ("runtime", "samples_per_second", "steps_per_second", "epoch")
-BUNDLE_FILES = (
-    "configuration_neuript.py",
-    "modeling_neuript.py",
-    "feature_extraction_neuript.py",
-    "electrodes_neuript.py",
-    "pipeline_neuript.py",
-)
+# The Hub bundle: every `*_neuript.py` file of the package (the model's code and the pipelines it registers).
+BUNDLE_FILES = tuple(sorted(path.name for path in Path(pipeline_neuript.__file__).parent.glob("*_neuript.py")))
 
 
 def save_for_hub(
@@ -464,7 +459,7 @@ def model_card(
         "which transformers always asks for `trust_remote_code=True`:\n\n"
         "```python\nimport modeling_neuript\nfrom transformers import pipeline\n"
         f'pipe = pipeline("{task}", model="{name}", trust_remote_code=True, hop_seconds=1.0)\n```\n\n'
-        "`modeling_neuript.export` turns a classifier into ONNX (opset 18) or a `torch.export` program."
+        "`modeling_neuript.interop.onnx_export` turns a classifier into ONNX (opset 18) or a `torch.export` program."
     )
     sections.append(
         "## Citation\n\n```bibtex\n@inproceedings{fang2025neuript,\n  title={NeurIPT: Foundation Model for Neural "

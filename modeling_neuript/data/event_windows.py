@@ -11,7 +11,7 @@ from typing import Optional
 
 import numpy as np
 
-from .feature_extraction_neuript import NeurIPTFeatureExtractor, a_law_compress
+from modeling_neuript.feature_extraction_neuript import NeurIPTFeatureExtractor, a_law_compress
 
 
 def event_windows(
@@ -40,7 +40,7 @@ def event_windows(
         `sampling_rate`. Annotations whose window would cross the recording's start or end are left out with a
         warning that counts them.
     """
-    from .prepare import continuous_microvolts
+    from modeling_neuript.data.prepare import continuous_microvolts
 
     if not labels:
         raise ValueError("labels is empty: map at least one annotation description to a class name.")
