@@ -84,13 +84,20 @@ def test_installed_wheel_finds_presets_recipes_and_experiments_outside_the_check
         "paths = [preset_path('neuript-paper'), recipe_path('face13-pretraining'), recipe_path('downstream/tuev.yaml'),\n"
         "         resource_path('configuration', 'accelerate/cpu-ddp.yaml'), modeling_neuript.__file__]\n"
         "print(config.hidden_size, recipe['size'], *paths, sep='\\n')\n"
+        "import importlib, pkgutil\n"
+        "names = [m.name for m in pkgutil.walk_packages(modeling_neuript.__path__[:1], 'modeling_neuript.')\n"
+        "         if not m.name.startswith('modeling_neuript._moved') and not m.name.endswith('braindecode_model')]\n"
+        "for name in names:\n"
+        "    assert importlib.import_module(name).__file__.startswith(sys.argv[1]), name\n"
+        "print(len(names), 'modules imported from the wheel')\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=empty, capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-c", script, str(site)], cwd=empty, capture_output=True, text=True,
                             env={"PYTHONPATH": str(site), "HF_HUB_OFFLINE": "1", "PATH": ""})
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.split("\n")
     assert lines[:2] == ["48", "quick"]
     assert all(line.startswith(str(site)) for line in lines[2:7]), lines
+    assert int(lines[7].split()[0]) >= 40, lines[7]
 
 
 def test_importing_any_module_changes_nothing_global():
