@@ -15,6 +15,7 @@ from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassificati
 
 from modeling_neuript import NeurIPTConfig, NeurIPTForPretraining, NeurIPTForSequenceClassification, NeurIPTModel
 from modeling_neuript.modeling_neuript import NeurIPTProgressiveMoE, count_parameters
+from modeling_neuript.training.memory import disable_activation_checkpointing, enable_activation_checkpointing
 from helpers import tiny_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -363,7 +364,7 @@ def test_gradient_checkpointing_gives_the_same_gradients():
         return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
 
     plain = gradients()
-    model.gradient_checkpointing_enable()
+    enable_activation_checkpointing(model)
     assert all(layer.gradient_checkpointing for layer in model.layers)
     checkpointed = gradients()
     assert plain.keys() == checkpointed.keys()
@@ -392,7 +393,7 @@ def test_pretraining_checkpointing_covers_the_decoder_same_gradients_fraction_of
         return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
 
     plain, plain_bytes = gradients(), saved_activation_bytes(model, step)
-    model.gradient_checkpointing_enable()
+    enable_activation_checkpointing(model)
     assert all(layer.gradient_checkpointing for layer in model.decoder.layers)
     # A decoder layer is one checkpoint: its self-attention runs as two blocks of it, never as a layer of its own.
     nested = []
@@ -431,7 +432,7 @@ def test_block_checkpointing_same_gradients_with_dropout_lower_backward_peak():
     with pytest.raises(ValueError, match="gradient_checkpointing_enable"):
         model.enable_block_checkpointing()
     plain = gradients()
-    model.gradient_checkpointing_enable()
+    enable_activation_checkpointing(model)
     layer_peak = live_activation_peak(model, step)[1]
     model.enable_block_checkpointing()
     full_resolution = [math.prod(config.merge_factors[: i + 1]) == 1 for i in range(config.num_hidden_layers)]
@@ -443,14 +444,14 @@ def test_block_checkpointing_same_gradients_with_dropout_lower_backward_peak():
     for name in plain:
         torch.testing.assert_close(blocks[name], plain[name], atol=1e-6, rtol=1e-4)
     assert block_peak < 0.8 * layer_peak, (block_peak, layer_peak)
-    model.gradient_checkpointing_disable()
+    disable_activation_checkpointing(model)
     assert not any(getattr(module, "checkpoint_blocks", False) for module in model.modules())
 
 
 @pytest.mark.parametrize("use_reentrant", [True, False])
 def test_block_checkpoints_use_the_checkpoint_options_the_user_gave(use_reentrant):
-    """Block checkpoints go through the checkpoint function `gradient_checkpointing_enable(
-    gradient_checkpointing_kwargs=...)` configured (so e.g. `preserve_rng_state` or transformers' offload reach the
+    """Block checkpoints go through the checkpoint function `activation_checkpointing_enable(
+    activation_checkpointing_kwargs=...)` configured (so e.g. `preserve_rng_state` or transformers' offload reach the
     blocks too), non-reentrant even where the user's layer checkpoints are reentrant, and the step still gives the
     plain step's gradients."""
     model = NeurIPTForPretraining(tiny_config()).train()
@@ -464,7 +465,7 @@ def test_block_checkpoints_use_the_checkpoint_options_the_user_gave(use_reentran
         return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
 
     plain = gradients()
-    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": use_reentrant})
+    enable_activation_checkpointing(model, checkpoint_kwargs={"use_reentrant": use_reentrant})
     model.enable_block_checkpointing()
     calls = []
     for layer in model.decoder.layers:
@@ -643,11 +644,9 @@ def test_new_head_weights_are_allowed_and_reported(tmp_path):
 
 
 def test_enable_activation_checkpointing_uses_transformers_current_name():
-    """`modeling_neuript.training.memory.enable_activation_checkpointing` (what `neuript pretrain --gradient_checkpointing` and the
+    """`training.memory.enable_activation_checkpointing` (what `neuript pretrain --gradient_checkpointing` and the
     benchmarks call) sets layer and block checkpointing without transformers' deprecation warning for the old name."""
     import warnings
-
-    from modeling_neuript.training.memory import enable_activation_checkpointing
 
     model = NeurIPTForPretraining(tiny_config()).train()
     with warnings.catch_warnings():

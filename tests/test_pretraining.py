@@ -208,27 +208,31 @@ def test_prepare_resumes_without_redoing_finished_recordings(prepared_face13, tm
 def run_pretrain(dataset, output_dir, *extra):
     command = [sys.executable, "-m", "modeling_neuript.cli", "pretrain", "--dataset", str(dataset), "--output_dir",
                str(output_dir), "--report_to", "none", "--progress_bar", "false", *extra]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=1200)
+    result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
 
-@pytest.mark.slow
 def test_pretraining_on_face13_learns_to_reconstruct(prepared_face13, tmp_path):
-    """The masked ℓ1 loss falls clearly below its step-0 value and below the loss of predicting zeros."""
+    """40 AAMP updates on real EEG: the masked ℓ1 loss of the last 10 falls clearly below that of the first 5 and below
+    the loss of predicting zeros. A count of updates, not a time limit: the claim holds on a slow or busy machine."""
     from modeling_neuript.data.reading import load_prepared
+    from modeling_neuript.training.pretrain import PretrainArguments, pretrain
 
-    run_pretrain(prepared_face13, tmp_path / "run", "--max_steps", "300", "--per_device_batch_size", "8",
-                 "--save_steps", "300", "--learning_rate", "2e-3", "--model", "neuript-tiny")
-    losses = [h["reconstruction_loss"] for h in pretraining_history(tmp_path / "run")]
+    summary = pretrain(PretrainArguments(
+        dataset=str(prepared_face13), output_dir=str(tmp_path / "run"), model="neuript-tiny", max_steps=40,
+        per_device_batch_size=8, save_steps=40, learning_rate=2e-3, report_to="none", progress_bar=False,
+    ))
+    losses = [h["reconstruction_loss"] for h in summary["history"]]
+    assert losses == [h["reconstruction_loss"] for h in pretraining_history(tmp_path / "run")]
     dataset, _, _ = load_prepared(prepared_face13)
     # Zeros baseline on the same kind of masks: mean |x| over AAMP-masked points of the data.
     values = torch.tensor(np.stack([np.asarray(v, dtype=np.float32) for v in dataset[:256]["input_values"]]))
     masking = AmplitudeAwareMasking(tiny_config())
     mask, _ = masking(values, generator=torch.Generator().manual_seed(0))
     zeros_loss = values.abs()[mask].mean().item()
-    first, last = np.mean(losses[:5]), np.mean(losses[-20:])
-    print(f"masked L1: first 5 steps {first:.3f}, last 20 steps {last:.3f}, predicting zeros {zeros_loss:.3f}")
+    first, last = np.mean(losses[:5]), np.mean(losses[-10:])
+    print(f"masked L1: first 5 updates {first:.3f}, last 10 updates {last:.3f}, predicting zeros {zeros_loss:.3f}")
     assert last < 0.8 * first
     assert last < 0.8 * zeros_loss
 

@@ -1,15 +1,33 @@
 """Memory settings of the training commands: activation checkpointing through transformers, and glibc's treatment of
 freed memory (both only when a command or the user asks for them; importing this module changes nothing)."""
 
+from typing import Optional
 
-def enable_activation_checkpointing(model, offload: bool = False, blocks: bool = False) -> None:
+
+def enable_activation_checkpointing(
+    model, offload: bool = False, blocks: bool = False, checkpoint_kwargs: Optional[dict] = None
+) -> None:
     """Layer activation checkpointing through transformers — `activation_checkpointing_enable`, or its older name
     `gradient_checkpointing_enable` (deprecated, with a FutureWarning, where both exist) on releases without it —
-    with the checkpointed layer inputs kept in pinned host memory if `offload`, and block checkpointing inside the
-    layer checkpoints if `blocks` (`NeurIPTPreTrainedModel.enable_block_checkpointing`)."""
-    enable = getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable
-    enable(**({"offload": True} if offload else {}))  # `offload` only when asked: older releases lack the argument
+    with the checkpointed layer inputs kept in pinned host memory if `offload`, `checkpoint_kwargs` passed to
+    `torch.utils.checkpoint` (e.g. `{"use_reentrant": False}`), and block checkpointing inside the layer checkpoints
+    if `blocks` (`NeurIPTPreTrainedModel.enable_block_checkpointing`)."""
+    options = {"offload": True} if offload else {}  # `offload` only when asked: older releases lack the argument
+    if hasattr(model, "activation_checkpointing_enable"):
+        if checkpoint_kwargs is not None:
+            options["activation_checkpointing_kwargs"] = checkpoint_kwargs
+        model.activation_checkpointing_enable(**options)
+    else:
+        if checkpoint_kwargs is not None:
+            options["gradient_checkpointing_kwargs"] = checkpoint_kwargs
+        model.gradient_checkpointing_enable(**options)
     model.enable_block_checkpointing(blocks)
+
+
+def disable_activation_checkpointing(model) -> None:
+    """Undo `enable_activation_checkpointing` (layers and blocks), under the current name where it exists."""
+    disable = getattr(model, "activation_checkpointing_disable", None) or model.gradient_checkpointing_disable
+    disable()
 
 
 def keep_freed_memory(enable: bool = True) -> bool:
