@@ -9,6 +9,7 @@ in the forward pass and the same gradients — so the model file reads as the ma
 - `split_heads`: a fused QKV / KV projection → per-head views (`view` → `permute` → `unbind`);
 - `swiglu`: `SiLU(gate) · up` of a fused `[gate; up]` projection;
 - `dropout_add`: `residual + Dropout_p(branch)`;
+- `linear_in_input_dtype`: a small `Linear` outside autocast, so no low-precision copy of its input is kept;
 - `sort_slots`, `gather_slots`, `combine_slots`: the routing slots of a mixture of experts grouped by expert and
   summed back onto their tokens;
 - `grouped_experts_forward`: every expert of a `NeurIPTExperts` in two grouped matmuls (GPUs), registered with
@@ -117,6 +118,14 @@ def dropout_add(residual: torch.Tensor, branch: torch.Tensor, p: float, training
         return residual + F.dropout(branch, p, training=True)
     mask = torch.empty_like(branch).bernoulli_(1.0 - p).div_(1.0 - p)
     return torch.addcmul(residual, branch, mask)
+
+
+def linear_in_input_dtype(linear: torch.nn.Linear, hidden_states: torch.Tensor) -> torch.Tensor:
+    """`linear(hidden_states)` computed in the hidden states' own dtype, outside autocast. Under bf16 autocast a
+    `Linear` keeps a bf16 copy of its input for the backward pass; this keeps the input itself (which the caller keeps
+    anyway), for small projections whose float32 cost is negligible (the AAMP decoder's D → patch_size prediction)."""
+    with torch.autocast(hidden_states.device.type, enabled=False):
+        return F.linear(hidden_states, linear.weight.to(hidden_states.dtype), linear.bias.to(hidden_states.dtype))
 
 
 # ======================================================================================================================
@@ -253,6 +262,7 @@ __all__: list[str] = [
     "combine_slots",
     "dropout_add",
     "gather_slots",
+    "linear_in_input_dtype",
     "grouped_experts_forward",
     "neuript_grouped_mm_experts_forward",
     "register_experts_kernel",

@@ -48,6 +48,7 @@ from .kernels_neuript import (
     combine_slots,
     dropout_add,
     gather_slots,
+    linear_in_input_dtype,
     register_experts_kernel,
     sort_slots,
     split_heads,
@@ -1298,19 +1299,9 @@ class NeurIPTDecoder(nn.Module):
             index = min(i, self.num_representations - 1)
             token_mask = None if token_masks is None else token_masks[index]
             hidden_states = layer(hidden_states, encoder_hidden_states[index], channel_keys, token_mask, self.mask_token)
-            prediction = prediction + self._predict(layer.prediction, hidden_states)
+            # The D → patch_size prediction in the hidden states' own dtype: no low-precision copy of them kept.
+            prediction = prediction + linear_in_input_dtype(layer.prediction, hidden_states)
         return prediction
-
-    @staticmethod
-    def _predict(prediction: nn.Linear, hidden_states: torch.Tensor) -> torch.Tensor:
-        """One decoder layer's point prediction `(B, C, L, D)` → `(B, C, L, patch_size)`, in the hidden states' own
-        dtype and outside autocast. Under bf16 autocast a `Linear` would keep a bf16 copy of its input for the backward
-        pass; this one keeps the layer output itself, which is kept anyway as the next layer's (checkpoint) input. A
-        D → patch_size projection: negligible work in float32."""
-        with torch.autocast(hidden_states.device.type, enabled=False):
-            return F.linear(
-                hidden_states, prediction.weight.to(hidden_states.dtype), prediction.bias.to(hidden_states.dtype)
-            )
 
 
 class NeurIPTForPretraining(NeurIPTPreTrainedModel):
