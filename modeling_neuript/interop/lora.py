@@ -23,6 +23,7 @@ classification head (`classifier`) is new for every task, so it is trained in fu
 (`add_lora(..., **kwargs)`) goes to `peft.LoraConfig`.
 """
 
+import warnings
 from typing import Optional, Sequence
 
 import torch
@@ -90,7 +91,11 @@ def add_lora(model: torch.nn.Module, r: int = 8, **kwargs):
                 f"modules_to_save {missing} are not modules of {type(model).__name__}; pass modules_to_save=None "
                 "for a model without a classification head (e.g. NeurIPTModel)."
             )
-    return get_peft_model(model, config)
+    with warnings.catch_warnings():
+        # peft reads transformers' deprecated `is_gradient_checkpointing` alias while wrapping; the warning is about
+        # peft's code, not the caller's, and nothing the caller could change.
+        warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+        return get_peft_model(model, config)
 
 
 def trainable_parameter_names(model: torch.nn.Module) -> list[str]:
