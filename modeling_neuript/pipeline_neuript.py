@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from transformers import Pipeline
 
+from .checkpoint_neuript import check_extractor_matches
 from .modeling_neuript import IntraInterLobePooling
 
 
@@ -98,6 +99,7 @@ class _NeurIPTEEGPipeline(Pipeline):
                 "This pipeline needs the checkpoint's feature extractor (preprocessor_config.json); the checkpoint has "
                 "none. Save one with `extractor.save_pretrained(folder)` or pass `feature_extractor=` to `pipeline()`."
             )
+        check_extractor_matches(extractor, self.model.config, f"{type(self).__name__}")
         if hop_seconds is None:
             return extractor
         if isinstance(hop_seconds, bool) or not isinstance(hop_seconds, (int, float)) or not hop_seconds > 0:
@@ -297,17 +299,31 @@ def register_pipelines():
         PIPELINE_REGISTRY.register_pipeline(task, pipeline_class=pipeline_class, pt_model=auto_class[model_class])
 
 
-# (task, pipeline class, the transformers Auto class it loads): also what `save_for_hub` writes as custom_pipelines
+# (task, pipeline class, the transformers Auto class it loads): also what every saved config declares
 PIPELINE_TASKS = (
     ("eeg-classification", NeurIPTEEGClassificationPipeline, "AutoModelForSequenceClassification"),
     ("eeg-feature-extraction", NeurIPTEEGFeatureExtractionPipeline, "AutoModel"),
 )
 
 
+def custom_pipelines(model) -> dict:
+    """`config.custom_pipelines` of a saved model (written by `NeurIPTPreTrainedModel.save_pretrained`): the tasks
+    its folder serves with `pipeline(task, model=folder, trust_remote_code=True)` — feature extraction for every
+    NeurIPT model, classification for classifiers. transformers reads the declaration before any registered task, so
+    such folders need `trust_remote_code=True` even where this package is installed."""
+    is_classifier = hasattr(model, "classifier")
+    return {
+        task: {"impl": f"pipeline_neuript.{pipeline_class.__name__}", "pt": [auto_class]}
+        for task, pipeline_class, auto_class in PIPELINE_TASKS
+        if is_classifier or auto_class == "AutoModel"
+    }
+
+
 __all__ = [
     "NeurIPTEEGClassificationPipeline",
     "NeurIPTEEGFeatureExtractionPipeline",
     "PIPELINE_TASKS",
+    "custom_pipelines",
     "read_recording",
     "register_pipelines",
 ]

@@ -77,13 +77,25 @@ def test_model_card_metadata_parses_and_states_the_contract_and_metrics(hub_fold
     card = ModelCard.load(hub_folder / "README.md")
     data = card.data
     assert data.library_name == "transformers"
-    assert data.pipeline_tag == "other"
+    assert data.pipeline_tag == "feature-extraction"  # a task the Hub knows; the text names the pipeline task
     assert data.license == "mit"
     assert data.datasets == ["my-lab/rest-task-eeg"]
-    assert {"eeg", "biosignal", "eeg-classification", "custom_code"} <= set(data.tags)
+    assert {"eeg", "biosignal", "eeg-classification", "custom_code", "arxiv:2510.16548"} <= set(data.tags)
     assert data.metrics == ["balanced_accuracy", "cohen_kappa", "roc_auc"]
     header = card.content.split("---")[1]
     assert yaml.safe_load(header) == data.to_dict()
+    # model-index: every metric named as what it is, with its dataset and split
+    results = {(r.dataset_split, r.metric_name): r for r in data.eval_results}
+    assert set(results) == {
+        ("validation (loso:s02)", "Balanced accuracy"),
+        ("test (loso:s02)", "Balanced accuracy"),
+        ("test (loso:s02)", "Cohen's kappa"),
+        ("test (loso:s02)", "ROC AUC (one-vs-rest, macro)"),
+    }
+    test_bacc = results[("test (loso:s02)", "Balanced accuracy")]
+    assert (test_bacc.metric_type, test_bacc.metric_value) == ("balanced_accuracy", 0.6123)
+    assert (test_bacc.dataset_type, test_bacc.task_type) == ("my-lab/rest-task-eeg", "eeg-classification")
+    assert data.model_name == "neuript-rest-task"
 
     text = card.text
     for words in (
@@ -99,6 +111,10 @@ def test_model_card_metadata_parses_and_states_the_contract_and_metrics(hub_fold
         "split `loso:s02`",
         "120 training windows",
         "fine-tuned from `neuript-tiny`",
+        "its pipeline task is **`eeg-classification`**",
+        "compute_metrics=model.compute_metrics",
+        "ignore_mismatched_sizes=True",
+        "arXiv:2510.16548",
     ):
         assert words in text, words
     assert f"±100 µV maps to ±{float(a_law_compress(100.0)):.3f}" in text  # the number is the extractor's own curve
@@ -188,7 +204,7 @@ def test_push_to_hub_refuses_offline_before_writing_anything(monkeypatch, tmp_pa
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(RuntimeError, match="offline mode.*save_for_hub"):
-        push_to_hub(small_classifier(), NeurIPTFeatureExtractor(), "my-lab/neuript")
+        push_to_hub(small_classifier(), NeurIPTFeatureExtractor(window_seconds=2.0), "my-lab/neuript")
 
 
 def test_push_to_hub_uploads_the_folder_save_for_hub_writes(monkeypatch):
@@ -214,7 +230,7 @@ def test_push_to_hub_uploads_the_folder_save_for_hub_writes(monkeypatch):
     monkeypatch.setattr(HfApi, "upload_folder", upload_folder)
     result = push_to_hub(
         small_classifier(),
-        NeurIPTFeatureExtractor(),
+        NeurIPTFeatureExtractor(window_seconds=2.0),
         "my-lab/neuript",
         private=True,
         metrics={"balanced_accuracy": 0.61},
@@ -253,7 +269,7 @@ def test_an_encoder_is_published_for_feature_extraction(tmp_path):
 
     folder = save_for_hub(
         NeurIPTModel(small_classifier().config),
-        NeurIPTFeatureExtractor(),
+        NeurIPTFeatureExtractor(window_seconds=2.0),
         tmp_path / "repo",
         base_model="my-lab/neuript-base",
         tags=["sleep"],
