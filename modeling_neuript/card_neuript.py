@@ -97,7 +97,7 @@ def training_summary_of(text: str) -> str:
     """The part of a `Trainer.create_model_card` card worth keeping: hyperparameters, results, framework versions."""
     if "## Training procedure" not in text:
         return ""
-    return "### Trainer run\n" + text.split("## Training procedure", 1)[1].strip()
+    return text.split("## Training procedure", 1)[1].strip()
 
 
 def write_model_card(folder: Union[str, os.PathLike], evaluation: Optional[dict] = None, **options) -> Optional[Path]:
@@ -156,6 +156,9 @@ def attach_to_calling_trainer(folder: Union[str, os.PathLike]) -> None:
         output = Path(trainer.args.output_dir)
         if not (output / "config.json").is_file():
             return
+        from huggingface_hub import ModelCard
+
+        summary_tags = ModelCard.load(output / "README.md").data.tags or []  # generated_from_trainer and the user's
         datasets = kwargs.get("dataset") or kwargs.get("dataset_tags")
         write_model_card(
             output,
@@ -163,8 +166,8 @@ def attach_to_calling_trainer(folder: Union[str, os.PathLike]) -> None:
             datasets=[datasets] if isinstance(datasets, str) else datasets,
             license=kwargs.get("license"),
             base_model=kwargs.get("finetuned_from"),
-            repo_id=trainer.hub_model_id if trainer.args.push_to_hub or trainer.hub_model_id else None,
-            tags=[kwargs["tags"]] if isinstance(kwargs.get("tags"), str) else kwargs.get("tags"),
+            repo_id=trainer.hub_model_id,
+            tags=[tag for tag in summary_tags if tag not in TAGS] or None,
         )
 
     create_model_card._keeps_neuript_card = True
@@ -180,7 +183,7 @@ def trainer_evaluation(log_history: list) -> Optional[dict]:
                 for key, value in entry.items()
                 if key.startswith("eval_") and isinstance(value, (int, float))
             }
-            return {"validation": values, "split": "the Trainer's evaluation set"}
+            return {"validation": values}
     return None
 
 
@@ -477,10 +480,13 @@ def model_card_text(
         if evaluation.get("model"):
             described.append(f"fine-tuned from `{evaluation['model']}`")
         intro = "Last evaluation" + (f" ({'; '.join(described)})" if described else "") + ":"
+        note = (
+            "`balanced_accuracy` is the mean of the per-class recalls (chance level: 1 / classes), not plain "
+            "accuracy. " if "balanced_accuracy" in metric_names else ""
+        )
         sections.append(
-            f"## Evaluation\n\n{intro}\n\n{table}\n`balanced_accuracy` is the mean of the per-class recalls (chance "
-            "level: 1 / classes), not plain accuracy. The numbers hold for these data and this split only; measure on "
-            "your own recordings before relying on the model."
+            f"## Evaluation\n\n{intro}\n\n{table}\n{note}The numbers hold for these data and this split only; "
+            "measure on your own recordings before relying on the model."
         )
     else:
         sections.append("## Evaluation\n\nNo evaluation was recorded with this checkpoint.")
@@ -547,9 +553,9 @@ def usage_section(name: str, is_classifier: bool) -> str:
         )
         + "```\n\n"
         "Fine-tuning on your own labelled windows (rows with `input_values` (channels, time), `channel_positions` "
-        "(channels, 3) and `label`, e.g. `extractor(...)` outputs): a new head for your labels, the extractor as "
-        "`processing_class` (it pads channels for every batch and is saved with each checkpoint), and the EEG "
-        "metrics the model carries:\n\n"
+        "(channels, 3) and `label`, e.g. the windows `extractor(recording)` returns, with your labels): a new head "
+        "for your labels, the extractor as `processing_class` (it pads channels for every batch and is saved with "
+        "each checkpoint), and the EEG metrics the model carries:\n\n"
         "```python\nfrom transformers import AutoModelForSequenceClassification, Trainer, TrainingArguments\n"
         f'model = AutoModelForSequenceClassification.from_pretrained("{name}", trust_remote_code=True,\n'
         '    num_labels=3, id2label={0: "face", 1: "house", 2: "checkerboard"}, ignore_mismatched_sizes=True)\n'

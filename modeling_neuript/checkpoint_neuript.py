@@ -99,13 +99,13 @@ def read_header(path: str) -> tuple[int, dict]:
         end = max((entry["data_offsets"][1] for name, entry in header.items() if name != "__metadata__"), default=0)
     except (struct.error, ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError) as error:
         raise CheckpointError(
-            f"The weights file {path} is damaged: its safetensors header cannot be read ({error}). Re-download or "
-            "re-save the checkpoint; nothing was loaded."
+            f"The weights file {path} is truncated or corrupted: its safetensors header cannot be read ({error}). "
+            "Re-download or re-save the checkpoint; nothing was loaded."
         ) from None
     if 8 + length + end != size:
         raise CheckpointError(
-            f"The weights file {path} is truncated or has extra bytes: its header describes {8 + length + end} bytes, "
-            f"the file has {size}. Re-download or re-save the checkpoint; nothing was loaded."
+            f"The weights file {path} is truncated or corrupted: its header describes {8 + length + end} bytes, the "
+            f"file has {size}. Re-download or re-save the checkpoint; nothing was loaded."
         )
     return length, header
 
@@ -155,9 +155,9 @@ def verify_weights(path: str) -> Optional[dict]:
         return None
     if weights_digest(path, length, header) != sealed:
         raise CheckpointError(
-            f"The weights file {path} was modified or corrupted after it was saved: its tensor bytes no longer match "
-            f"the SHA-256 written at save time ({sealed[:16]}...). Re-download or re-save the checkpoint; nothing was "
-            "loaded."
+            f"The weights file {path} is corrupted (or was modified after it was saved): its tensor bytes no longer "
+            f"match the SHA-256 written at save time ({sealed[:16]}...). Re-download or re-save the checkpoint; "
+            "nothing was loaded."
         )
     try:
         return json.loads(metadata.get(SETTINGS_KEY, "{}"))

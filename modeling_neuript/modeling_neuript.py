@@ -927,7 +927,7 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
         if mismatched_backbone:
             shown = ", ".join(f"{k} saved {tuple(a)} vs configured {tuple(b)}" for k, a, b in mismatched_backbone[:5])
             raise CheckpointError(
-                f"Backbone weights of {source} do not have the shapes its configuration describes ({shown}): the "
+                f"Backbone weights of {source} do not match the shapes its configuration describes ({shown}): the "
                 "config and the weights come from different models. ignore_mismatched_sizes=True only replaces the "
                 f"task head ({', '.join(cls._head_prefixes) or 'none'}), never the backbone."
             )
@@ -963,11 +963,11 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
                 model.config.finetuned_from = origin  # the Hub id the model card names as base_model
         unused = sorted({k.removeprefix(prefix).split(".")[0] for k in info["unexpected_keys"]})
         if new_head or unused:
-            labels = f" for {model.config.num_labels} labels" if new_head and cls._has_classifier_head else ""
+            labels = f" (a head for {model.config.num_labels} labels)" if new_head and cls._has_classifier_head else ""
             logger.log(
                 logging.WARNING if new_head else logging.INFO,
-                f"{cls.__name__}: loaded the backbone from {source}; newly initialised{labels}: "
-                f"{summarize_keys(new_head) or 'nothing'}; not used: {unused or 'nothing'}."
+                f"{cls.__name__}: loaded the backbone from {source}; newly initialised: "
+                f"{summarize_keys(new_head) or 'nothing'}{labels}; not used: {unused or 'nothing'}."
                 + (" Train the new head before use." if new_head else ""),
             )
         return (model, info) if want_info else model
