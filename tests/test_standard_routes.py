@@ -274,3 +274,20 @@ def test_eeg_metrics_equal_scikit_learn():
         }, abs=1e-12)
     one_class = eeg_classification_metrics((logits[labels == 0], labels[labels == 0]))
     assert "roc_auc" not in one_class  # undefined with one class: left out, not nan
+
+
+def test_a_pretraining_checkpoint_loads_as_an_encoder_in_one_quiet_line(tmp_path, caplog):
+    """No per-key load report (the decoder's tensors are simply not used): nothing at WARNING, one INFO line."""
+    import logging
+
+    from modeling_neuript import NeurIPTForPretraining
+    from modeling_neuript.interop.sklearn_embedder import NeurIPTEmbedder
+
+    NeurIPTForPretraining(tiny_config(num_hidden_layers=2, merge_factors=[1, 2], num_experts_per_layer=[0, 2])
+                          ).save_pretrained(tmp_path)
+    with caplog.at_level(logging.INFO):
+        NeurIPTEmbedder(str(tmp_path), channel_names=["F3", "F4"])._load_encoder()
+    loading = [r for r in caplog.records if "LOAD REPORT" in r.getMessage() or "backbone" in r.getMessage()]
+    assert [r.levelno for r in loading] == [logging.INFO]
+    assert "newly initialised: nothing; not used: ['decoder']" in loading[0].getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "transformers" in r.name]
