@@ -187,13 +187,18 @@ def trainer_evaluation(log_history: list) -> Optional[dict]:
     return None
 
 
-def push_folder(obj, repo_id: str, *, commit_message: str, private=None, token=None, revision=None, create_pr=False,
-                save_options: Optional[dict] = None, tags=None, **card_options):
+def push_folder(obj, repo_id: str, *, commit_message: str, commit_description=None, private=None, token=None,
+                revision=None, create_pr=False, save_options: Optional[dict] = None, tags=None, **card_options):
     """`push_to_hub` of a NeurIPT model or feature extractor: `obj.save_pretrained` into a temporary folder next to
     what the repository already holds (its config.json, preprocessor_config.json, README.md, metrics.json — the other
     half of the model and the card's options), the card rewritten from the whole, then one `HfApi.upload_folder` of
-    the files this push changed. Returns its `CommitInfo`."""
+    the files this push changed. `card_options`: `datasets`, `license`, `base_model`, `dataset_name`. Returns its
+    `CommitInfo`."""
     import tempfile
+
+    unknown = sorted(set(card_options) - set(OPTION_NAMES))
+    if unknown:
+        raise TypeError(f"push_to_hub got unexpected arguments {unknown}; card options are {list(OPTION_NAMES)}.")
 
     from huggingface_hub import HfApi
     from huggingface_hub.errors import (
@@ -225,6 +230,7 @@ def push_folder(obj, repo_id: str, *, commit_message: str, private=None, token=N
             repo_type="model",
             revision=revision,
             commit_message=commit_message,
+            commit_description=commit_description,
             create_pr=create_pr,
             ignore_patterns=unchanged or None,
         )

@@ -173,7 +173,9 @@ def verify_weights(path: str) -> Optional[dict]:
 HUB_KWARGS = ("cache_dir", "force_download", "proxies", "local_files_only", "token", "revision")
 
 
-def checkpoint_files(pretrained_model_name_or_path, subfolder: str = "", has_config: bool = False, **hub_kwargs) -> dict:
+def checkpoint_files(
+    pretrained_model_name_or_path, subfolder: str = "", has_config: bool = False, **hub_kwargs
+) -> dict:
     """The files of a checkpoint folder or Hub repository: `{"config": config.json, "extractor":
     preprocessor_config.json, "weights": [safetensors files]}` (a path or `None`; the weights are `model.safetensors`
     or every shard listed in `model.safetensors.index.json`). A `CheckpointError` names what is missing (no config.json

@@ -464,22 +464,24 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
         files = super().save_pretrained(save_directory, push_to_hub=False, **kwargs)
         folder = Path(save_directory)
         readme = folder / "README.md"
-        if (folder / "config.json").is_file() or card_state(readme.read_text() if readme.is_file() else None)[0] == "ours":
+        ours = card_state(readme.read_text() if readme.is_file() else None)[0] == "ours"
+        if (folder / "config.json").is_file() or ours:  # a model folder, not a prepared dataset's
             write_model_card(folder)
         if push_to_hub:
             self.push_to_hub(hub_options.pop("repo_id", folder.name), **hub_options)
         return files
 
-    def push_to_hub(self, repo_id: str, *, commit_message=None, private=None, token=None, revision=None,
-                    create_pr=False, tags=None, **card_options):
+    def push_to_hub(self, repo_id: str, *, commit_message=None, commit_description=None, private=None, token=None,
+                    revision=None, create_pr=False, tags=None, **card_options):
         """Upload `preprocessor_config.json` and its code to the Hub repository `repo_id`, keeping the model there and
         rewriting its NeurIPT card with this preprocessing contract (transformers' own `push_to_hub` would replace
         the card with its template)."""
         from .card_neuript import push_folder
 
         return push_folder(
-            self, repo_id, commit_message=commit_message or "Upload NeurIPT feature extractor", private=private,
-            token=token, revision=revision, create_pr=create_pr, tags=tags, **card_options,
+            self, repo_id, commit_message=commit_message or "Upload NeurIPT feature extractor",
+            commit_description=commit_description, private=private, token=token, revision=revision,
+            create_pr=create_pr, tags=tags, **card_options,
         )
 
     # ------------------------------------------------------------------------------------------------------------------

@@ -1006,8 +1006,8 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
             repo_id = hub_options.pop("repo_id", folder.name)
             self.push_to_hub(repo_id, **hub_options)
 
-    def push_to_hub(self, repo_id: str, *, commit_message=None, private=None, token=None, revision=None,
-                    create_pr=False, max_shard_size="50GB", tags=None, **card_options):
+    def push_to_hub(self, repo_id: str, *, commit_message=None, commit_description=None, private=None, token=None,
+                    revision=None, create_pr=False, max_shard_size="50GB", tags=None, **card_options):
         """Upload the folder `save_pretrained` writes (model, code, pipelines, sealed weights, the NeurIPT card) to
         the Hub repository `repo_id`, keeping what the repository already holds: its feature extractor and the card's
         publishing options. transformers' own `push_to_hub` would replace the card with its template.
@@ -1015,9 +1015,9 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
         from .card_neuript import push_folder
 
         return push_folder(
-            self, repo_id, commit_message=commit_message or "Upload NeurIPT model", private=private, token=token,
-            revision=revision, create_pr=create_pr, save_options={"max_shard_size": max_shard_size},
-            tags=tags, **card_options,
+            self, repo_id, commit_message=commit_message or "Upload NeurIPT model",
+            commit_description=commit_description, private=private, token=token, revision=revision,
+            create_pr=create_pr, save_options={"max_shard_size": max_shard_size}, tags=tags, **card_options,
         )
 
 

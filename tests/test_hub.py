@@ -281,3 +281,25 @@ def test_an_encoder_is_published_for_feature_extraction(tmp_path):
     assert "sleep" in card.data.tags and "eeg-classification" not in card.data.tags
     assert "No evaluation was recorded" in card.text and "metrics.json" not in {p.name for p in folder.iterdir()}
     assert 'pipeline("eeg-feature-extraction"' in card.text
+
+
+def test_the_card_does_not_depend_on_the_save_order_and_leaves_a_foreign_readme_alone(tmp_path):
+    from modeling_neuript import NeurIPTFeatureExtractor
+    from small_checkpoint import small_classifier
+
+    model, extractor = small_classifier(), NeurIPTFeatureExtractor(window_seconds=2.0)
+    extractor.save_pretrained(tmp_path / "extractor_first")
+    model.save_pretrained(tmp_path / "extractor_first")
+    model.save_pretrained(tmp_path / "model_first")
+    assert "No feature extractor was saved" in (tmp_path / "model_first" / "README.md").read_text()
+    extractor.save_pretrained(tmp_path / "model_first")
+    first, second = ((tmp_path / name / "README.md").read_text() for name in ("extractor_first", "model_first"))
+    assert first == second and "2 s = 128 samples" in first
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "README.md").write_text("# My own card\n")
+    model.save_pretrained(tmp_path / "mine")
+    extractor.save_pretrained(tmp_path / "mine")
+    assert (tmp_path / "mine" / "README.md").read_text() == "# My own card\n"
+    assert not (tmp_path / "prepared").exists()
+    extractor.save_pretrained(tmp_path / "prepared")  # an extractor alone (a prepared dataset): no card
+    assert not (tmp_path / "prepared" / "README.md").exists()
