@@ -43,7 +43,7 @@ def main(argv=None) -> dict:
     if args.channels:
         raw.pick(args.channels)
     raw.load_data(verbose="error")
-    extractor = NeurIPTFeatureExtractor()
+    extractor = NeurIPTFeatureExtractor(window_seconds=args.window)  # saved with the model: the windows it learns
     windows = event_windows(raw, dict(item.split("=", 1) for item in args.events), tmin=args.tmin,
                             window_seconds=args.window, extractor=extractor, companded=False)
     X = windows["input_values"][: args.max_trials] * np.float32(1e-6)  # volts
@@ -62,6 +62,8 @@ def main(argv=None) -> dict:
         from modeling_neuript.training.checkpoints import save_checkpoint
 
         classifier = module.to_neuript()
+        classifier.config.window_seconds = args.window  # the window length it was trained on, as the extractor's
+        classifier.config.sampling_rate = extractor.sampling_rate
         classifier.config.id2label = dict(enumerate(windows["label_names"]))
         classifier.config.label2id = {name: i for i, name in enumerate(windows["label_names"])}
         save_checkpoint(classifier, extractor, args.output)

@@ -42,7 +42,7 @@ def main(argv=None) -> dict:
     if args.channels:
         raw.pick(args.channels)
     raw.load_data(verbose="error")
-    extractor = NeurIPTFeatureExtractor()
+    extractor = NeurIPTFeatureExtractor(window_seconds=args.window)  # saved with the model: the windows it learns
     windows = event_windows(raw, dict(item.split("=", 1) for item in args.events), tmin=args.tmin,
                             window_seconds=args.window, extractor=extractor)
     values = torch.as_tensor(windows["input_values"][: args.max_trials])
@@ -52,7 +52,8 @@ def main(argv=None) -> dict:
 
     names = windows["label_names"]
     torch.manual_seed(0)
-    model = add_lora(build_classifier(args.model, len(names), dict(enumerate(names))), r=args.rank)
+    # build_classifier records the extractor's rate and window length in the config (what the classifier learns on)
+    model = add_lora(build_classifier(args.model, len(names), dict(enumerate(names)), extractor=extractor), r=args.rank)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
     print(f"trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.1f} %)")

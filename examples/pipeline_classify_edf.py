@@ -2,8 +2,8 @@
 
     python examples/pipeline_classify_edf.py --model runs/face-house/model --file new_recording.edf [--hop 1.0]
 
-`import modeling_neuript` registers the pipeline with transformers; the checkpoint's feature extractor does all the
-preprocessing, and the windows have its length. Prints one line per window: onset, label, score.
+The checkpoint carries the pipeline's code; its feature extractor does all the preprocessing, and the windows have
+its length. Prints one line per window: onset, label, score.
 """
 
 import argparse
@@ -14,17 +14,13 @@ def main(argv=None) -> list:
     parser.add_argument("--model", required=True, help="Folder of a fine-tuned checkpoint (or a Hub id).")
     parser.add_argument("--file", required=True, help="A recording mne can read.")
     parser.add_argument("--hop", type=float, default=None, help="Seconds between window starts (default: window).")
-    parser.add_argument(
-        "--trust_remote_code",
-        action="store_true",
-        help="Needed for repositories written by save_for_hub (they declare their own pipelines).",
-    )
     args = parser.parse_args(argv)
 
-    import modeling_neuript  # noqa: F401  (registers "eeg-classification")
     from transformers import pipeline
 
-    classify = pipeline("eeg-classification", model=args.model, trust_remote_code=args.trust_remote_code or None)
+    # Every saved NeurIPT checkpoint declares its pipelines (config.json, custom_pipelines) next to their code:
+    # transformers runs them only with trust_remote_code=True, with or without this package installed.
+    classify = pipeline("eeg-classification", model=args.model, trust_remote_code=True)
     windows = classify(args.file, hop_seconds=args.hop)
     for window in windows:
         flag = "  artifact" if window["artifact_amplitude"] or window["artifact_flat"] else ""

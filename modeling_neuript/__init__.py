@@ -8,7 +8,8 @@ saved also loads with `trust_remote_code=True` where this package is not install
 The package, by room:
 
 - the Hub bundle, flat in this folder (`*_neuript.py`: configuration, modeling, kernels, feature extraction,
-  electrodes + their generated table, pipelines): what a checkpoint carries; stdlib, numpy, torch, transformers only;
+  electrodes + their generated table, pipelines, checkpoint checks, model card, EEG metrics): what a checkpoint
+  carries; stdlib, numpy, torch, transformers only;
 - `data/`: bundled recordings, `neuript prepare`, reading prepared datasets, splits, event windows;
 - `training/`: model factory, `neuript pretrain`, `neuript finetune`, metrics, checkpoints, memory settings;
 - `interop/`: Hub sharing, ONNX / torch.export, streaming, scikit-learn, braindecode, LoRA;

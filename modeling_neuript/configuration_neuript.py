@@ -131,7 +131,19 @@ class NeurIPTConfig(PretrainedConfig):
     """
 
     model_type = "neuript"
-    keys_to_ignore_at_inference = ["hidden_states", "attentions", "router_logits", "mask", "reconstruction"]
+    # What `Trainer.evaluate` / `predict` drop from the outputs: a classifier's predictions are then the logits array
+    # alone (not a tuple with the auxiliary loss and thousands of pooled features per window).
+    keys_to_ignore_at_inference = [
+        "aux_loss",
+        "aux_loss_per_layer",
+        "pooled_output",
+        "hidden_states",
+        "attentions",
+        "router_logits",
+        "token_masks",
+        "mask",
+        "reconstruction",
+    ]
 
     def __init__(
         self,
@@ -267,6 +279,11 @@ class NeurIPTConfig(PretrainedConfig):
             )
         if any(e < 0 for e in self.num_experts_per_layer):
             raise ValueError(f"num_experts_per_layer must be >= 0, got {self.num_experts_per_layer}.")
+        if self.num_attention_heads < 1:
+            raise ValueError(
+                f"num_attention_heads must be a positive integer (hidden_size is split into that many heads), got "
+                f"{self.num_attention_heads}."
+            )
         if self.hidden_size % self.num_attention_heads:
             raise ValueError(
                 f"hidden_size ({self.hidden_size}) must be divisible by num_attention_heads ({self.num_attention_heads})."

@@ -28,7 +28,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 import torch
-from transformers import BatchFeature, FeatureExtractionMixin
+from transformers import BatchFeature, SequenceFeatureExtractor
 from transformers.utils import logging
 
 from .electrodes_neuript import (
@@ -249,7 +249,7 @@ class _Recording:
 # ----------------------------------------------------------------------------------------------------------------------
 
 
-class NeurIPTFeatureExtractor(FeatureExtractionMixin):
+class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
     r"""
     Turns EEG recordings of any montage, rate and length into NeurIPT inputs: windows of A-law-companded µV at 64 Hz,
     each channel tagged with its 3-D electrode position.
@@ -345,7 +345,10 @@ class NeurIPTFeatureExtractor(FeatureExtractionMixin):
         position_bounds: Sequence[float] = (-0.15, 0.15),
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        # A SequenceFeatureExtractor, so that `Trainer(processing_class=extractor)` collates batches with `pad`
+        # (channels padded, `channel_mask` built) instead of a collator that cannot stack different channel counts.
+        kwargs.setdefault("feature_size", 1)  # one value per channel and sample
+        super().__init__(sampling_rate=sampling_rate, padding_value=padding_value, **kwargs)
         self.sampling_rate = sampling_rate
         self.window_seconds = float(window_seconds)
         self.window_stride_seconds = None if window_stride_seconds is None else float(window_stride_seconds)
@@ -433,12 +436,53 @@ class NeurIPTFeatureExtractor(FeatureExtractionMixin):
                     f"bipolar_pairs must be non-empty 'A-B' names (A minus B); these are not: {malformed}."
                 )
         _check_units(self.units)
+        if not self.notch_quality > 0:
+            raise ValueError(
+                f"notch_quality must be a positive quality factor Q (notch bandwidth = frequency / Q), got "
+                f"{self.notch_quality}; the paper's preprocessing uses 30."
+            )
         if self.alaw_A is not None and self.alaw_A <= 0:
             raise ValueError(f"alaw_A must be positive, got {self.alaw_A}.")
         if len(self.position_bounds) != 2 or not self.position_bounds[0] < self.position_bounds[1]:
             raise ValueError(
                 f"position_bounds must be [low, high] in metres with low < high, got {self.position_bounds}."
             )
+
+    # ------------------------------------------------------------------------------------------------------------------
+    # saving: the model card of a checkpoint states this extractor's preprocessing contract
+
+    def save_pretrained(self, save_directory, push_to_hub: bool = False, **kwargs):
+        """`FeatureExtractionMixin.save_pretrained`; in a model folder (one with a config.json or a NeurIPT card) the
+        model card is then rewritten with this preprocessing contract (`card_neuript`). `push_to_hub=True` uploads
+        through `push_to_hub`."""
+        from pathlib import Path
+
+        from .card_neuript import card_state, write_model_card
+
+        hub_options = {key: kwargs.pop(key) for key in ("repo_id", "commit_message", "create_pr", "private", "token")
+                       if key in kwargs}
+        files = super().save_pretrained(save_directory, push_to_hub=False, **kwargs)
+        folder = Path(save_directory)
+        readme = folder / "README.md"
+        ours = card_state(readme.read_text() if readme.is_file() else None)[0] == "ours"
+        if (folder / "config.json").is_file() or ours:  # a model folder, not a prepared dataset's
+            write_model_card(folder)
+        if push_to_hub:
+            self.push_to_hub(hub_options.pop("repo_id", folder.name), **hub_options)
+        return files
+
+    def push_to_hub(self, repo_id: str, *, commit_message=None, commit_description=None, private=None, token=None,
+                    revision=None, create_pr=False, tags=None, **card_options):
+        """Upload `preprocessor_config.json` and its code to the Hub repository `repo_id`, keeping the model there and
+        rewriting its NeurIPT card with this preprocessing contract (transformers' own `push_to_hub` would replace
+        the card with its template)."""
+        from .card_neuript import push_folder
+
+        return push_folder(
+            self, repo_id, commit_message=commit_message or "Upload NeurIPT feature extractor",
+            commit_description=commit_description, private=private, token=token, revision=revision,
+            create_pr=create_pr, tags=tags, **card_options,
+        )
 
     # ------------------------------------------------------------------------------------------------------------------
     # public API
@@ -527,10 +571,14 @@ class NeurIPTFeatureExtractor(FeatureExtractionMixin):
         features: Union[Sequence[Mapping[str, Any]], Mapping[str, Sequence[Any]]],
         return_tensors: Optional[str] = "pt",
         padding_value: Optional[float] = None,
+        padding: Union[bool, str] = True,
+        max_length: Optional[int] = None,
+        pad_to_multiple_of: Optional[int] = None,
     ) -> BatchFeature:
         """
-        Collate windows with different channel sets into one batch: the data collator for `Trainer`
-        (`data_collator=lambda windows: extractor.pad(windows)`).
+        Collate windows with different channel sets into one batch: the data collator `Trainer` uses when the
+        extractor is its `processing_class` (transformers' `DataCollatorWithPadding`, which also renames `label` to
+        `labels`), or `data_collator=extractor.pad` elsewhere.
 
         Args:
             features (`list[dict]` or `dict[str, list]`):
@@ -546,6 +594,11 @@ class NeurIPTFeatureExtractor(FeatureExtractionMixin):
             `channel_mask` `(B, C)` int64 and the other fields, `C` the largest channel count. Time is never padded:
             every window must have the same `T`.
         """
+        if padding not in (True, "longest") or max_length is not None or pad_to_multiple_of is not None:
+            raise ValueError(
+                f"pad always pads channels to the batch's largest channel count (padding=True); got padding={padding!r}, "
+                f"max_length={max_length!r}, pad_to_multiple_of={pad_to_multiple_of!r}. Time is never padded."
+            )
         if isinstance(features, Mapping):
             lengths = {len(v) for v in features.values()}
             if len(lengths) != 1:

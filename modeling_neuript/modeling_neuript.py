@@ -24,9 +24,12 @@ expression it computes.
 This file is part of the Hub bundle: at module level it imports only torch, numpy, transformers and its siblings.
 """
 
+import json
 import math
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
@@ -54,6 +57,7 @@ from .kernels_neuript import (
     split_heads,
     swiglu,
 )
+from .metrics_neuript import eeg_classification_metrics
 
 if tuple(int(part) for part in re.findall(r"\d+", transformers.__version__)[:2]) < (5, 1):
     raise ImportError(
@@ -803,6 +807,12 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
                     resolution *= factor
                     layer.block_checkpointing = enabled and resolution == 1
 
+    def _returns_dict(self, return_dict: Optional[bool]) -> bool:
+        """`return_dict` of a forward call, defaulting to `config.return_dict`: `False` makes every forward return
+        the output's fields that are not `None` as a plain tuple, in the dataclass's order (`loss` first), as
+        transformers models do."""
+        return self.config.return_dict if return_dict is None else bool(return_dict)
+
     def get_correct_experts_implementation(self, requested_experts: Optional[str]) -> str:
         # Our grouped experts by default (autocast-aware, `kernels_neuript.neuript_grouped_mm_experts_forward`); an
         # explicit choice ("eager", "grouped_mm", ...) is honoured as transformers does.
@@ -843,57 +853,196 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
             values = torch.randn(module.random_embeddings.shape, generator=generator) * std
             init.copy_(module.random_embeddings, values.to(module.random_embeddings.device))
 
-    # Parameters a checkpoint may lack because this class adds them (a new task head); anything else missing is part
-    # of the backbone, and loading refuses rather than leave it randomly initialised.
+    # Parameters that belong to this class's task head (a head a checkpoint may lack or have in another size); every
+    # other parameter is the backbone, which must come from the checkpoint, whole and in the saved shapes.
     _head_prefixes: tuple = ()
+    _has_classifier_head = False  # the head's settings (lobe grouping, ...) then shape its outputs too
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, *model_args, **kwargs):
-        """`PreTrainedModel.from_pretrained`, stricter: a truncated or corrupted weights file and a checkpoint that
-        lacks backbone weights are `ValueError`s that name the problem (transformers would warn and initialise the
-        missing tensors at random). New head weights are allowed and reported by `output_loading_info=True`."""
+        """`PreTrainedModel.from_pretrained`, checked. Before any weight is read, the weight files must be intact
+        (`checkpoint_neuript.verify_weights`: the content hash written at save time, file sizes); after loading, the
+        backbone must be complete, in the saved shapes, finite, and described by the config it was saved with.
+        Everything else is a `ValueError` naming the problem and the fix — never a randomly initialised backbone.
+
+        The task head is the one part that may be new: a checkpoint without it (a pretraining checkpoint loaded into a
+        classifier) gets a new head, and a head of another size (`num_labels=3` on a 2-class checkpoint) is replaced
+        only with `ignore_mismatched_sizes=True`, as in transformers. Either is reported in one line (logger
+        `transformers_modules...` / `modeling_neuript.modeling_neuript`, level WARNING) instead of transformers'
+        load report; `output_loading_info=True` returns the details.
+        """
+        from .checkpoint_neuript import (
+            HUB_KWARGS,
+            CheckpointError,
+            check_extractor_matches,
+            check_finite,
+            check_settings,
+            checkpoint_files,
+            verify_weights,
+        )
+
         want_info = kwargs.pop("output_loading_info", False)
+        replace_head = kwargs.pop("ignore_mismatched_sizes", False)
+        source = str(pretrained_model_name_or_path)
+        files, saved_settings = {}, None
+        if pretrained_model_name_or_path is not None and kwargs.get("state_dict") is None:
+            hub_kwargs = {key: kwargs.get(key) for key in HUB_KWARGS}
+            files = checkpoint_files(
+                source, kwargs.get("subfolder", ""), has_config=kwargs.get("config") is not None, **hub_kwargs
+            )
+            for path in files["weights"]:
+                saved_settings = verify_weights(path) or saved_settings
+        load_report = logging.get_logger("transformers.modeling_utils")
+        report_filter = _without_load_report  # our one-line summary below replaces transformers' per-key table
+        load_report.addFilter(report_filter)
         try:
             model, info = super().from_pretrained(
-                pretrained_model_name_or_path, *model_args, output_loading_info=True, **kwargs
+                pretrained_model_name_or_path,
+                *model_args,
+                output_loading_info=True,
+                ignore_mismatched_sizes=True,  # decided below, per key: head or backbone
+                **kwargs,
             )
-        except Exception as error:  # safetensors raises its own error type for a damaged file
-            text = f"{type(error).__name__}: {error}"
-            if any(word in text for word in ("Safetensor", "deserializ", "header", "incomplete metadata")):
-                raise ValueError(
-                    f"The weights in {pretrained_model_name_or_path} are truncated or corrupted ({text}). Re-download "
-                    f"or re-save the checkpoint; nothing was loaded."
-                ) from error
-            if "ignore_mismatched_sizes" in text:  # transformers' RuntimeError after its size-mismatch report
-                raise ValueError(
-                    f"Weights of {pretrained_model_name_or_path} do not match the shapes its config.json describes "
-                    f"(see the load report above): the config and the weights come from different models."
-                ) from error
-            raise
-        missing_backbone = [k for k in info["missing_keys"] if not k.startswith(cls._head_prefixes or ("\0",))]
+        finally:
+            load_report.removeFilter(report_filter)
+
+        head = cls._head_prefixes or ("\0",)
+        missing_backbone = sorted(k for k in info["missing_keys"] if not k.startswith(head))
         if missing_backbone:
-            raise ValueError(
-                f"The checkpoint {pretrained_model_name_or_path} lacks {len(missing_backbone)} backbone weight(s) of "
-                f"{cls.__name__}, e.g. {sorted(missing_backbone)[:5]}: refusing to initialise them at random. Check "
-                f"that the checkpoint is a NeurIPT model with this configuration."
+            raise CheckpointError(
+                f"The checkpoint {source} lacks {len(missing_backbone)} backbone weight(s) of {cls.__name__}, e.g. "
+                f"{missing_backbone[:5]}: refusing to initialise them at random. Check that the checkpoint is a "
+                "NeurIPT model with this configuration."
             )
         roots = {key.split(".")[0] for key in model.base_model.state_dict()}  # embeddings, merges, layers, ...
         prefix = f"{model.base_model_prefix}."
-        extra_backbone = [
-            k for k in info["unexpected_keys"] if k.removeprefix(prefix).split(".")[0] in roots
-        ]
+        extra_backbone = sorted(k for k in info["unexpected_keys"] if k.removeprefix(prefix).split(".")[0] in roots)
         if extra_backbone:
-            raise ValueError(
-                f"The checkpoint {pretrained_model_name_or_path} has {len(extra_backbone)} backbone weight(s) that its "
-                f"configuration has no place for, e.g. {sorted(extra_backbone)[:5]}: config.json does not match the "
-                f"weights (fewer layers or experts than were trained?); refusing to drop them."
+            raise CheckpointError(
+                f"The checkpoint {source} has {len(extra_backbone)} backbone weight(s) that its configuration has no "
+                f"place for, e.g. {extra_backbone[:5]}: config.json does not match the weights (fewer layers or "
+                "experts than were trained?); refusing to drop them."
             )
-        if info.get("mismatched_keys"):
-            raise ValueError(
-                f"Weights of {pretrained_model_name_or_path} do not match the configuration's shapes: "
-                f"{info['mismatched_keys'][:5]}."
+        mismatched = sorted(info["mismatched_keys"])
+        mismatched_backbone = [m for m in mismatched if not m[0].startswith(head)]
+        if mismatched_backbone:
+            shown = ", ".join(f"{k} saved {tuple(a)} vs configured {tuple(b)}" for k, a, b in mismatched_backbone[:5])
+            raise CheckpointError(
+                f"Backbone weights of {source} do not match the shapes its configuration describes ({shown}): the "
+                "config and the weights come from different models. ignore_mismatched_sizes=True only replaces the "
+                f"task head ({', '.join(cls._head_prefixes) or 'none'}), never the backbone."
+            )
+        if mismatched and not replace_head:
+            shown = ", ".join(f"{k} saved {tuple(a)} vs {tuple(b)}" for k, a, b in mismatched[:5])
+            raise CheckpointError(
+                f"The task head of {source} has another size than requested ({shown}; the checkpoint has "
+                f"{info_num_labels(mismatched)} outputs). Pass ignore_mismatched_sizes=True to replace the head with "
+                "a new, untrained one (e.g. from_pretrained(path, num_labels=3, ignore_mismatched_sizes=True))."
+            )
+        new_head = sorted(set(info["missing_keys"]) | {m[0] for m in mismatched})
+        check_finite(model, set(model.state_dict()) - set(new_head), source)
+        stored = None  # config.json as saved: what differs from it in model.config, the caller changed on purpose
+        if files.get("config") is not None:
+            with open(files["config"]) as handle:
+                stored = json.load(handle)
+        if saved_settings:
+            with_head = cls._has_classifier_head and not new_head
+            changed = check_settings(saved_settings, model.config, stored, source, with_head=with_head)
+            if changed:
+                logger.warning(f"{cls.__name__} from {source} with settings changed on purpose: {'; '.join(changed)}. "
+                               "Its outputs differ from the saved model's.")
+        if files.get("extractor") is not None:
+            with open(files["extractor"]) as handle:
+                extractor = json.load(handle)
+            changed_here = [k for k in ("sampling_rate", "window_seconds", "position_bounds")
+                            if stored is not None and stored.get(k) != getattr(model.config, k)]
+            check_extractor_matches(extractor, model.config, f"{source} (preprocessor_config.json vs config.json)",
+                                    skip=changed_here)
+        if new_head:
+            origin = source if source and not os.path.isdir(source) else None
+            if origin and getattr(model.config, "finetuned_from", None) is None:
+                model.config.finetuned_from = origin  # the Hub id the model card names as base_model
+        unused = sorted({k.removeprefix(prefix).split(".")[0] for k in info["unexpected_keys"]})
+        if new_head or unused:
+            labels = f" (a head for {model.config.num_labels} labels)" if new_head and cls._has_classifier_head else ""
+            logger.log(
+                logging.WARNING if new_head else logging.INFO,
+                f"{cls.__name__}: loaded the backbone from {source}; newly initialised: "
+                f"{summarize_keys(new_head) or 'nothing'}{labels}; not used: {unused or 'nothing'}."
+                + (" Train the new head before use." if new_head else ""),
             )
         return (model, info) if want_info else model
+
+    def save_pretrained(self, save_directory, *args, push_to_hub: bool = False, **kwargs):
+        """`PreTrainedModel.save_pretrained`, writing a folder that works in every route: the model code and the
+        pipelines (`pipeline_neuript.py`, declared in `config.custom_pipelines`, so `pipeline(task, model=folder,
+        trust_remote_code=True)` works), weights sealed with their content hash and output settings
+        (`checkpoint_neuript.seal_weights`, checked by `from_pretrained`), and the NeurIPT model card (`README.md`,
+        `card_neuript`), rewritten when the feature extractor is saved into the same folder. `push_to_hub=True`
+        uploads that folder (see `push_to_hub`)."""
+        from .card_neuript import attach_to_calling_trainer, write_model_card
+        from .checkpoint_neuript import output_settings, seal_weights
+
+        try:  # this import is also what makes transformers copy pipeline_neuript.py with the model code
+            from .pipeline_neuript import custom_pipelines
+        except (ImportError, OSError) as error:  # transformers.pipelines itself failed to import (see __init__.py)
+            logger.warning(f"Saving without the NeurIPT pipelines: importing them failed ({error}).")
+        else:
+            self.config.custom_pipelines = custom_pipelines(self)
+        is_main_process = args[0] if args else kwargs.get("is_main_process", True)
+        hub_options = {key: kwargs.pop(key) for key in ("repo_id", "commit_message", "create_pr", "private", "token")
+                       if key in kwargs}
+        super().save_pretrained(save_directory, *args, push_to_hub=False, **kwargs)
+        if not is_main_process:
+            return
+        settings = output_settings(self.config, with_head=self._has_classifier_head)
+        folder = Path(save_directory)
+        index = folder / "model.safetensors.index.json"
+        shards = sorted(set(json.loads(index.read_text())["weight_map"].values())) if index.is_file() else []
+        for name in shards or (["model.safetensors"] if (folder / "model.safetensors").is_file() else []):
+            seal_weights(str(folder / name), settings)
+        write_model_card(folder)
+        attach_to_calling_trainer(folder)
+        if push_to_hub:
+            repo_id = hub_options.pop("repo_id", folder.name)
+            self.push_to_hub(repo_id, **hub_options)
+
+    def push_to_hub(self, repo_id: str, *, commit_message=None, commit_description=None, private=None, token=None,
+                    revision=None, create_pr=False, max_shard_size="50GB", tags=None, **card_options):
+        """Upload the folder `save_pretrained` writes (model, code, pipelines, sealed weights, the NeurIPT card) to
+        the Hub repository `repo_id`, keeping what the repository already holds: its feature extractor and the card's
+        publishing options. transformers' own `push_to_hub` would replace the card with its template.
+        `card_options`: `datasets`, `license`, `base_model`, `dataset_name` for the card."""
+        from .card_neuript import push_folder
+
+        return push_folder(
+            self, repo_id, commit_message=commit_message or "Upload NeurIPT model",
+            commit_description=commit_description, private=private, token=token, revision=revision,
+            create_pr=create_pr, save_options={"max_shard_size": max_shard_size}, tags=tags, **card_options,
+        )
+
+
+def _without_load_report(record) -> bool:
+    """Logging filter: drop transformers' per-key LOAD REPORT (`from_pretrained` reports in one line instead)."""
+    return "LOAD REPORT" not in record.getMessage()
+
+
+def summarize_keys(keys: list) -> str:
+    """A few parameter names as they are; many as `module.* (n tensors)` per top-level module."""
+    if len(keys) <= 6:
+        return str(list(keys)) if keys else ""
+    counts = {}
+    for key in keys:
+        counts[key.split(".")[0]] = counts.get(key.split(".")[0], 0) + 1
+    return ", ".join(f"{module}.* ({count} tensors)" for module, count in sorted(counts.items()))
+
+
+def info_num_labels(mismatched) -> str:
+    """The saved head's output count, read from a mismatched `classifier.*` bias or weight."""
+    for key, saved, _ in mismatched:
+        if key.endswith("bias") or key.endswith("weight"):
+            return str(tuple(saved)[0])
+    return "another number of"
 
 
 # ======================================================================================================================
@@ -1073,7 +1222,7 @@ class NeurIPTModel(NeurIPTPreTrainedModel):
                 all_router_logits += tuple(r for r in router_logits if r is not None)
 
         aux_loss_per_layer = torch.stack(aux_losses)
-        return NeurIPTModelOutput(
+        output = NeurIPTModelOutput(
             last_hidden_state=hidden_states,
             aux_loss=aux_loss_per_layer.sum(),
             aux_loss_per_layer=aux_loss_per_layer,
@@ -1082,6 +1231,7 @@ class NeurIPTModel(NeurIPTPreTrainedModel):
             router_logits=all_router_logits,
             token_masks=all_token_masks,
         )
+        return output if self._returns_dict(return_dict) else output.to_tuple()
 
 
 # ======================================================================================================================
@@ -1361,6 +1511,7 @@ class NeurIPTForPretraining(NeurIPTPreTrainedModel):
             mask_replacement=mask_replacement,
             output_hidden_states=True,
             output_router_logits=output_router_logits,
+            return_dict=True,
         )
         batch, channels, time = input_values.shape
         positions = batched_positions(channel_positions, batch)
@@ -1388,7 +1539,7 @@ class NeurIPTForPretraining(NeurIPTPreTrainedModel):
             mean = torch.where(scored, error if p == 1 else error.pow(p), 0.0).sum() / count
             reconstruction_loss = mean if p == 1 else mean.pow(1.0 / p)
             loss = reconstruction_loss + self.config.router_aux_loss_coef * outputs.aux_loss
-        return NeurIPTForPretrainingOutput(
+        output = NeurIPTForPretrainingOutput(
             loss=loss,
             reconstruction_loss=reconstruction_loss,
             aux_loss=outputs.aux_loss,
@@ -1397,6 +1548,7 @@ class NeurIPTForPretraining(NeurIPTPreTrainedModel):
             hidden_states=outputs.hidden_states if output_hidden_states else None,
             router_logits=outputs.router_logits,
         )
+        return output if self._returns_dict(return_dict) else output.to_tuple()
 
 
 # ======================================================================================================================
@@ -1461,6 +1613,10 @@ class NeurIPTForSequenceClassification(NeurIPTPreTrainedModel):
     paper's logit-adjusted balanced BCE), multi-label (BCE) or regression (MSE)."""
 
     _head_prefixes = ("classifier.",)
+    _has_classifier_head = True
+    # `Trainer(..., compute_metrics=model.compute_metrics)`: balanced accuracy, Cohen's kappa, weighted F1, ROC AUC
+    # from the logits (numpy only, so it travels with the checkpoint's code).
+    compute_metrics = staticmethod(eeg_classification_metrics)
 
     def __init__(self, config: NeurIPTConfig):
         super().__init__(config)
@@ -1494,12 +1650,16 @@ class NeurIPTForSequenceClassification(NeurIPTPreTrainedModel):
             labels (`torch.LongTensor` of shape `(batch,)` or `torch.FloatTensor` of shape `(batch, num_labels)`):
                 class indices (single-label), multi-hot targets (multi-label) or regression targets.
         """
+        misnamed = [name for name in ("label", "label_ids") if name in kwargs]
+        if misnamed:  # `**kwargs` would swallow them, and the model would train on nothing
+            raise ValueError(f"Got {misnamed[0]}=; the classifier's argument is labels= (rename the column or key).")
         outputs = self.neuript(
             input_values,
             channel_positions,
             channel_mask=channel_mask,
             output_hidden_states=True,
             output_router_logits=output_router_logits,
+            return_dict=True,
         )
         positions = batched_positions(channel_positions, input_values.shape[0])
         if channel_mask is not None:  # padded channels may sit anywhere, NaN included
@@ -1510,7 +1670,7 @@ class NeurIPTForSequenceClassification(NeurIPTPreTrainedModel):
         loss = None
         if labels is not None:
             loss = self.task_loss(logits, labels.to(logits.device)) + self.config.router_aux_loss_coef * outputs.aux_loss
-        return NeurIPTSequenceClassifierOutput(
+        output = NeurIPTSequenceClassifierOutput(
             loss=loss,
             logits=logits,
             aux_loss=outputs.aux_loss,
@@ -1518,6 +1678,7 @@ class NeurIPTForSequenceClassification(NeurIPTPreTrainedModel):
             hidden_states=outputs.hidden_states if output_hidden_states else None,
             router_logits=outputs.router_logits,
         )
+        return output if self._returns_dict(return_dict) else output.to_tuple()
 
     def task_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """The loss for `config.problem_type` (inferred from the labels' dtype when unset, as transformers does)."""

@@ -3,13 +3,14 @@
 """transformers pipelines for NeurIPT: a whole EEG recording in, one result per window out.
 
     from transformers import pipeline
-    classify = pipeline("eeg-classification", model="runs/face-house/model")   # after `import modeling_neuript`
+    classify = pipeline("eeg-classification", model="runs/face-house/model", trust_remote_code=True)
     classify("recording.edf")            # [{"start": 0.0, "end": 4.0, "label": "face", "score": 0.71, ...}, ...]
 
-Two tasks, registered with transformers' `PIPELINE_REGISTRY` by `register_pipelines()` (called on `import
-modeling_neuript`) and written into every checkpoint that `modeling_neuript.interop.hub.save_for_hub` prepares
-(`config.custom_pipelines` + this file), so that `pipeline(task, model=repo, trust_remote_code=True)` works where the
-package is not installed:
+Two tasks, declared in every saved checkpoint (`NeurIPTPreTrainedModel.save_pretrained` writes
+`config.custom_pipelines` and transformers copies this file with the model code), so that `pipeline(task,
+model=folder_or_repo, trust_remote_code=True)` works where the package is not installed; transformers serves a
+declared pipeline only with `trust_remote_code=True`, also where it is. `import modeling_neuript` registers both with
+`PIPELINE_REGISTRY` too (`register_pipelines()`), for checkpoints saved before they were declared:
 
 - `"eeg-classification"` (`NeurIPTEEGClassificationPipeline`, loads `AutoModelForSequenceClassification`): per window
   `start`/`end` (seconds), `label`, `score`, every label's score, and the extractor's artifact flags.
@@ -19,7 +20,8 @@ package is not installed:
 Inputs, for both: a file path mne can read (EDF, BDF, FIF, BrainVision, ...), an `mne.io.Raw` (duck typed: anything
 with `get_data`, `info` and `ch_names`), or a `(channels, time)` array with `channel_names=` and `sampling_rate=` (also
 as a dict `{"signal": array, "channel_names": [...], "sampling_rate": 256}`). The checkpoint's feature extractor does
-all preprocessing; the windows have its length (`window_seconds`), `hop_seconds=` sets the step between them.
+all preprocessing; the windows have its length (`window_seconds`), `hop_seconds=` sets the step between them. The
+extractor must match the model (`checkpoint_neuript.check_extractor_matches`: rate, window, head frame).
 
 Part of the Hub bundle: at import time it needs only numpy, torch, transformers and its siblings; mne is imported
 inside a function, and only for file paths.
@@ -32,6 +34,7 @@ import numpy as np
 import torch
 from transformers import Pipeline
 
+from .checkpoint_neuript import check_extractor_matches
 from .modeling_neuript import IntraInterLobePooling
 
 
@@ -98,6 +101,7 @@ class _NeurIPTEEGPipeline(Pipeline):
                 "This pipeline needs the checkpoint's feature extractor (preprocessor_config.json); the checkpoint has "
                 "none. Save one with `extractor.save_pretrained(folder)` or pass `feature_extractor=` to `pipeline()`."
             )
+        check_extractor_matches(extractor, self.model.config, f"{type(self).__name__}")
         if hop_seconds is None:
             return extractor
         if isinstance(hop_seconds, bool) or not isinstance(hop_seconds, (int, float)) or not hop_seconds > 0:
@@ -297,17 +301,31 @@ def register_pipelines():
         PIPELINE_REGISTRY.register_pipeline(task, pipeline_class=pipeline_class, pt_model=auto_class[model_class])
 
 
-# (task, pipeline class, the transformers Auto class it loads): also what `save_for_hub` writes as custom_pipelines
+# (task, pipeline class, the transformers Auto class it loads): also what every saved config declares
 PIPELINE_TASKS = (
     ("eeg-classification", NeurIPTEEGClassificationPipeline, "AutoModelForSequenceClassification"),
     ("eeg-feature-extraction", NeurIPTEEGFeatureExtractionPipeline, "AutoModel"),
 )
 
 
+def custom_pipelines(model) -> dict:
+    """`config.custom_pipelines` of a saved model (written by `NeurIPTPreTrainedModel.save_pretrained`): the tasks
+    its folder serves with `pipeline(task, model=folder, trust_remote_code=True)` — feature extraction for every
+    NeurIPT model, classification for classifiers. transformers reads the declaration before any registered task, so
+    such folders need `trust_remote_code=True` even where this package is installed."""
+    is_classifier = hasattr(model, "classifier")
+    return {
+        task: {"impl": f"pipeline_neuript.{pipeline_class.__name__}", "pt": [auto_class]}
+        for task, pipeline_class, auto_class in PIPELINE_TASKS
+        if is_classifier or auto_class == "AutoModel"
+    }
+
+
 __all__ = [
     "NeurIPTEEGClassificationPipeline",
     "NeurIPTEEGFeatureExtractionPipeline",
     "PIPELINE_TASKS",
+    "custom_pipelines",
     "read_recording",
     "register_pipelines",
 ]

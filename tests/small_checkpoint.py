@@ -30,9 +30,10 @@ EVALUATION = {
 }
 
 
-def small_classifier(seed: int = 0) -> NeurIPTForSequenceClassification:
+def small_classifier(seed: int = 0, window_seconds: float = 2.0) -> NeurIPTForSequenceClassification:
     torch.manual_seed(seed)
     config = tiny_config(
+        window_seconds=window_seconds,
         num_hidden_layers=3,
         merge_factors=[1, 4, 2],
         num_experts_per_layer=[0, 2, 4],
@@ -47,5 +48,5 @@ def small_checkpoint(folder: Path, window_seconds: float = 2.0, seed: int = 0) -
     """Save `small_classifier(seed)` with a feature extractor of `window_seconds` windows and an evaluation.json, as
     `neuript finetune` does (`save_checkpoint`)."""
     extractor = NeurIPTFeatureExtractor(window_seconds=window_seconds)
-    return save_checkpoint(small_classifier(seed), extractor, folder, evaluation=EVALUATION)
+    return save_checkpoint(small_classifier(seed, window_seconds), extractor, folder, evaluation=EVALUATION)
 

@@ -40,10 +40,11 @@ def test_braindecode_example_trains_and_saves_a_neuript_checkpoint(braindecode_r
     model = AutoModelForSequenceClassification.from_pretrained(output).eval()
     assert model.config.id2label == {0: "face", 1: "house"}
     extractor = AutoFeatureExtractor.from_pretrained(output)
+    assert extractor.window_seconds == model.config.window_seconds == 1.0  # the window it was trained on
     features = extractor(np.random.default_rng(0).normal(scale=2e-5, size=(3, 1024)), channel_names=["C3", "Cz", "C4"],
                          sampling_rate=256, return_metadata=False)
     with torch.no_grad():
-        assert model(**features).logits.shape == (1, 2)
+        assert model(**features).logits.shape == (4, 2)  # 4 s of signal in the checkpoint's 1 s windows
 
 
 def test_sklearn_linear_probe_example(face13_edf):
@@ -61,7 +62,7 @@ def test_streaming_example_on_eegmmidb(braindecode_run, load_or_skip):
     predictions = load_example("streaming_bci").main(
         ["--model", str(checkpoint), "--file", str(fetch_file("S001R02.edf")), "--channels", "Fc5.", "C3..", "Cz..",
          "C4..", "Pz..", "O1..", "--seconds", "12", "--hop", "1.0", "--chunk", "0.3"])
-    assert len(predictions) == (12 * 64 - 256) // 64 + 1  # one per hop once the 4 s buffer is full
+    assert len(predictions) == (12 * 64 - 64) // 64 + 1  # one per hop once the 1 s buffer (the trained window) is full
     assert {label for _, label, _ in predictions} <= {"face", "house"}
     np.testing.assert_allclose(np.diff([end for end, _, _ in predictions]), 1.0)
     assert all(abs(p.sum() - 1) < 1e-5 for _, _, p in predictions)
@@ -73,4 +74,8 @@ def test_lora_example_merges_to_the_same_predictions(face13_edf, tmp_path):
     assert results["max_logit_difference"] < 1e-4
     assert results["trainable"] < 0.2 * results["total"]
     assert (tmp_path / "merged" / "model.safetensors").exists()
+    from transformers import AutoFeatureExtractor, AutoModelForSequenceClassification
+
+    saved = AutoModelForSequenceClassification.from_pretrained(tmp_path / "merged")  # the extractor cross-check passes
+    assert AutoFeatureExtractor.from_pretrained(tmp_path / "merged").window_seconds == saved.config.window_seconds == 1.0
     assert 0.0 <= results["balanced_accuracy"] <= 1.0

@@ -77,13 +77,25 @@ def test_model_card_metadata_parses_and_states_the_contract_and_metrics(hub_fold
     card = ModelCard.load(hub_folder / "README.md")
     data = card.data
     assert data.library_name == "transformers"
-    assert data.pipeline_tag == "other"
+    assert data.pipeline_tag == "feature-extraction"  # a task the Hub knows; the text names the pipeline task
     assert data.license == "mit"
     assert data.datasets == ["my-lab/rest-task-eeg"]
-    assert {"eeg", "biosignal", "eeg-classification", "custom_code"} <= set(data.tags)
+    assert {"eeg", "biosignal", "eeg-classification", "custom_code", "arxiv:2510.16548"} <= set(data.tags)
     assert data.metrics == ["balanced_accuracy", "cohen_kappa", "roc_auc"]
     header = card.content.split("---")[1]
     assert yaml.safe_load(header) == data.to_dict()
+    # model-index: every metric named as what it is, with its dataset and split
+    results = {(r.dataset_split, r.metric_name): r for r in data.eval_results}
+    assert set(results) == {
+        ("validation (loso:s02)", "Balanced accuracy"),
+        ("test (loso:s02)", "Balanced accuracy"),
+        ("test (loso:s02)", "Cohen's kappa"),
+        ("test (loso:s02)", "ROC AUC (one-vs-rest, macro)"),
+    }
+    test_bacc = results[("test (loso:s02)", "Balanced accuracy")]
+    assert (test_bacc.metric_type, test_bacc.metric_value) == ("balanced_accuracy", 0.6123)
+    assert (test_bacc.dataset_type, test_bacc.task_type) == ("my-lab/rest-task-eeg", "eeg-classification")
+    assert data.model_name == "neuript-rest-task"
 
     text = card.text
     for words in (
@@ -99,6 +111,10 @@ def test_model_card_metadata_parses_and_states_the_contract_and_metrics(hub_fold
         "split `loso:s02`",
         "120 training windows",
         "fine-tuned from `neuript-tiny`",
+        "its pipeline task is **`eeg-classification`**",
+        "compute_metrics=model.compute_metrics",
+        "ignore_mismatched_sizes=True",
+        "arXiv:2510.16548",
     ):
         assert words in text, words
     assert f"±100 µV maps to ±{float(a_law_compress(100.0)):.3f}" in text  # the number is the extractor's own curve
@@ -188,7 +204,7 @@ def test_push_to_hub_refuses_offline_before_writing_anything(monkeypatch, tmp_pa
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(RuntimeError, match="offline mode.*save_for_hub"):
-        push_to_hub(small_classifier(), NeurIPTFeatureExtractor(), "my-lab/neuript")
+        push_to_hub(small_classifier(), NeurIPTFeatureExtractor(window_seconds=2.0), "my-lab/neuript")
 
 
 def test_push_to_hub_uploads_the_folder_save_for_hub_writes(monkeypatch):
@@ -214,7 +230,7 @@ def test_push_to_hub_uploads_the_folder_save_for_hub_writes(monkeypatch):
     monkeypatch.setattr(HfApi, "upload_folder", upload_folder)
     result = push_to_hub(
         small_classifier(),
-        NeurIPTFeatureExtractor(),
+        NeurIPTFeatureExtractor(window_seconds=2.0),
         "my-lab/neuript",
         private=True,
         metrics={"balanced_accuracy": 0.61},
@@ -253,7 +269,7 @@ def test_an_encoder_is_published_for_feature_extraction(tmp_path):
 
     folder = save_for_hub(
         NeurIPTModel(small_classifier().config),
-        NeurIPTFeatureExtractor(),
+        NeurIPTFeatureExtractor(window_seconds=2.0),
         tmp_path / "repo",
         base_model="my-lab/neuript-base",
         tags=["sleep"],
@@ -265,3 +281,25 @@ def test_an_encoder_is_published_for_feature_extraction(tmp_path):
     assert "sleep" in card.data.tags and "eeg-classification" not in card.data.tags
     assert "No evaluation was recorded" in card.text and "metrics.json" not in {p.name for p in folder.iterdir()}
     assert 'pipeline("eeg-feature-extraction"' in card.text
+
+
+def test_the_card_does_not_depend_on_the_save_order_and_leaves_a_foreign_readme_alone(tmp_path):
+    from modeling_neuript import NeurIPTFeatureExtractor
+    from small_checkpoint import small_classifier
+
+    model, extractor = small_classifier(), NeurIPTFeatureExtractor(window_seconds=2.0)
+    extractor.save_pretrained(tmp_path / "extractor_first")
+    model.save_pretrained(tmp_path / "extractor_first")
+    model.save_pretrained(tmp_path / "model_first")
+    assert "No feature extractor was saved" in (tmp_path / "model_first" / "README.md").read_text()
+    extractor.save_pretrained(tmp_path / "model_first")
+    first, second = ((tmp_path / name / "README.md").read_text() for name in ("extractor_first", "model_first"))
+    assert first == second and "2 s = 128 samples" in first
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "README.md").write_text("# My own card\n")
+    model.save_pretrained(tmp_path / "mine")
+    extractor.save_pretrained(tmp_path / "mine")
+    assert (tmp_path / "mine" / "README.md").read_text() == "# My own card\n"
+    assert not (tmp_path / "prepared").exists()
+    extractor.save_pretrained(tmp_path / "prepared")  # an extractor alone (a prepared dataset): no card
+    assert not (tmp_path / "prepared" / "README.md").exists()

@@ -33,7 +33,9 @@ def classify(checkpoint):
     import modeling_neuript  # noqa: F401  (registers the pipelines)
     from transformers import pipeline
 
-    return pipeline("eeg-classification", model=checkpoint)
+    # every saved checkpoint declares its pipelines (config.custom_pipelines), which transformers serves only with
+    # trust_remote_code=True — even where this package is installed
+    return pipeline("eeg-classification", model=checkpoint, trust_remote_code=True)
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +115,7 @@ def test_a_list_of_recordings_gives_a_list_of_results(classify, raw):
 def test_feature_extraction_pipeline_gives_the_classifier_features(checkpoint, raw):
     from transformers import AutoFeatureExtractor, AutoModelForSequenceClassification, pipeline
 
-    embed = pipeline("eeg-feature-extraction", model=checkpoint)
+    embed = pipeline("eeg-feature-extraction", model=checkpoint, trust_remote_code=True)
     signal = raw.get_data()[:, : 160 * 8]  # 8 s: 4 windows
     inputs = dict(channel_names=raw.ch_names, sampling_rate=160)
     windows = embed(signal, **inputs)

@@ -73,26 +73,18 @@ def positions_from_chs_info(chs_info: Sequence[dict]) -> np.ndarray:
 
 
 def _load_classifier(model: str, n_outputs: int) -> NeurIPTForSequenceClassification:
-    """A classifier with `n_outputs` classes from a preset (random init) or a checkpoint folder (its encoder, and its
-    head when the checkpoint is a classifier with `n_outputs` labels; otherwise a new head)."""
+    """A classifier with `n_outputs` classes from a preset (random init) or a checkpoint folder (always through
+    `from_pretrained`: its encoder, and its head when the checkpoint is a classifier with `n_outputs` labels,
+    otherwise a new head)."""
     from pathlib import Path
 
-    from modeling_neuript.training.factory import build_classifier
+    from modeling_neuript.training.factory import build_classifier, resolve_config
 
     names = {i: f"class_{i}" for i in range(n_outputs)}
-    if (Path(model) / "config.json").exists():
-        from modeling_neuript.configuration_neuript import NeurIPTConfig
-
-        saved = NeurIPTConfig.from_pretrained(model)
-        if saved.num_labels != n_outputs:  # load with the saved head size, then put a new head of the right size
-            classifier = build_classifier(model, saved.num_labels, dict(saved.id2label))
-            features = classifier.pooling.num_representations * classifier.pooling.num_groups * saved.hidden_size
-            classifier.classifier = nn.Linear(features, n_outputs)
-            classifier.config.num_labels = n_outputs
-            classifier.config.id2label, classifier.config.label2id = names, {v: k for k, v in names.items()}
-            classifier.num_labels = n_outputs
-            return classifier
-        return build_classifier(model, n_outputs, dict(saved.id2label))
+    if Path(model).is_dir():
+        saved = resolve_config(model)  # a folder without config.json is refused here, naming it
+        if saved.num_labels == n_outputs:
+            names = dict(saved.id2label)
     return build_classifier(model, n_outputs, names)
 
 

@@ -84,7 +84,7 @@ class NeurIPTEmbedder(TransformerMixin, BaseEstimator):
 
             from modeling_neuript.training.factory import resolve_config
 
-            if (Path(model) / "model.safetensors").exists():
+            if Path(model).is_dir():  # a checkpoint, always through from_pretrained: it refuses what it cannot load
                 encoder = NeurIPTModel.from_pretrained(model)
             else:
                 with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG

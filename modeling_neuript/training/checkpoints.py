@@ -47,13 +47,14 @@ def atomic_save(target: os.PathLike, write) -> Path:
 
 
 def save_checkpoint(model, extractor: Optional[NeurIPTFeatureExtractor], target: os.PathLike, **extra_json) -> Path:
-    """`save_pretrained` of model + feature extractor (+ small JSON side files), atomically."""
+    """`save_pretrained` of model + feature extractor (+ small JSON side files, written first so that the model card
+    reads `evaluation.json`), atomically."""
 
     def write(tmp: Path):
+        for name, content in extra_json.items():
+            (tmp / f"{name}.json").write_text(json.dumps(content, indent=2) + "\n")
         model.save_pretrained(tmp)
         if extractor is not None:
             extractor.save_pretrained(tmp)
-        for name, content in extra_json.items():
-            (tmp / f"{name}.json").write_text(json.dumps(content, indent=2) + "\n")
 
     return atomic_save(target, write)

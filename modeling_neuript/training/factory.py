@@ -6,19 +6,16 @@
 Used by the training commands, the experiments, the adapters (sklearn, braindecode) and the benchmarks.
 """
 
-import logging
 from pathlib import Path
 
 from modeling_neuript.configuration_neuript import NeurIPTConfig
 from modeling_neuript.resources import preset_names, preset_path
 
-logger = logging.getLogger(__name__)
-
 
 def is_checkpoint(model) -> bool:
-    """A folder holding a `config.json` (whatever its weight files: `from_pretrained` checks those)."""
-    path = Path(model)
-    return path.is_dir() and (path / "config.json").is_file()
+    """A folder: every folder is loaded as a checkpoint through `from_pretrained`, which names what is missing (no
+    config.json, no weights, a missing shard) instead of building a random model from whatever it holds."""
+    return Path(model).is_dir()
 
 
 def resolve_config(model: str, **overrides) -> NeurIPTConfig:
@@ -28,6 +25,8 @@ def resolve_config(model: str, **overrides) -> NeurIPTConfig:
     if path.is_file():
         config = NeurIPTConfig.from_json_file(path)
     elif is_checkpoint(path):
+        if not (path / "config.json").is_file():
+            raise ValueError(f"{path} is a folder without config.json: not a NeurIPT checkpoint (nothing was loaded).")
         config = NeurIPTConfig.from_pretrained(path)
     elif str(model) in preset_names():
         config = NeurIPTConfig.from_json_file(preset_path(str(model)))
@@ -42,23 +41,27 @@ def resolve_config(model: str, **overrides) -> NeurIPTConfig:
     return config
 
 
-def build_classifier(model: str, num_labels: int, id2label: dict, **overrides):
+def build_classifier(model: str, num_labels: int, id2label: dict, extractor=None, **overrides):
     """A `NeurIPTForSequenceClassification` for `num_labels` classes: from a checkpoint folder (any NeurIPT checkpoint
     — pretraining or classification — through `from_pretrained`, which refuses missing or damaged backbone weights;
-    the head is new unless the checkpoint's fits) or from a preset or config JSON (random init). What was loaded is
-    logged in one line (logger `modeling_neuript.training.factory`)."""
+    the head is new unless the checkpoint's has `num_labels` outputs) or from a preset or config JSON (random init).
+    `extractor`: the feature extractor of the training data; the config then records its sampling rate and window
+    length (what the classifier is trained on). `from_pretrained` logs what was loaded in one line."""
     from modeling_neuript.modeling_neuript import NeurIPTForSequenceClassification
 
     label2id = {name: i for i, name in id2label.items()}
+    if extractor is not None:
+        overrides = {"sampling_rate": extractor.sampling_rate, "window_seconds": extractor.window_seconds, **overrides}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if is_checkpoint(model):
-        classifier, info = NeurIPTForSequenceClassification.from_pretrained(
-            model, num_labels=num_labels, id2label=id2label, label2id=label2id, output_loading_info=True, **overrides
+        return NeurIPTForSequenceClassification.from_pretrained(
+            model,
+            num_labels=num_labels,
+            id2label=id2label,
+            label2id=label2id,
+            ignore_mismatched_sizes=True,  # a classifier checkpoint with other labels: its head is replaced
+            **overrides,
         )
-        new = sorted(info["missing_keys"])
-        dropped = sorted({k.split(".")[0] for k in info["unexpected_keys"]})
-        logger.info(f"loaded the encoder from {model}; newly initialised: {new}; not used: {dropped or 'nothing'}")
-        return classifier
     config = resolve_config(model, **overrides)
     config.num_labels, config.id2label, config.label2id = num_labels, id2label, label2id
     return NeurIPTForSequenceClassification(config)

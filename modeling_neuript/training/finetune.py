@@ -156,7 +156,7 @@ def finetune(args: FinetuneArguments, training_args) -> dict:
 
     id2label = dict(enumerate(names))
     torch.manual_seed(training_args.seed)
-    model = build_classifier(args.model, len(names), id2label, lobe_grouping=args.lobe_grouping,
+    model = build_classifier(args.model, len(names), id2label, extractor=extractor, lobe_grouping=args.lobe_grouping,
                              classifier_head=args.classifier_head)
     if args.freeze_backbone:
         for parameter in model.neuript.parameters():

@@ -3,8 +3,13 @@
 Optimiser and schedule are the paper's (AdamW β = (0.9, 0.98), weight decay 5e-3, OneCycle to 3e-4 with div 25,
 final div 1e4, 15 % warm-up, cosine). Every `save_steps` updates the run writes `checkpoints/checkpoint_<step>/` with
 `accelerator.save_state` (model as safetensors, optimizer, scheduler) plus `progress.json` and a `save_pretrained`
-export (`hf/`: model + feature extractor), each checkpoint renamed into place atomically. `--resume` continues from
-the newest complete checkpoint.
+export (`hf/`: model + feature extractor), each checkpoint renamed into place atomically, and only the newest
+`save_total_limit` are kept (a rotated one is renamed away before it is deleted, so a kill never leaves a partial
+checkpoint under a checkpoint name). `--resume` continues from the newest complete checkpoint, with the run's own
+schedule and data order (other `--max_steps`, batch or learning-rate values are refused: OneCycle's length is part of
+the saved state). A fresh run into a folder holding another run's checkpoints moves them, untouched, to
+`checkpoints/previous-<run>/` first, so rotation and `--resume` only ever see the current run's checkpoints. A full
+disk is reported as such (naming the folder and the last complete checkpoint), not as torch's zip-writer error.
 
 Exact resume: the data order and every random draw (masks, dropout, router noise) are functions of
 (seed, micro-step, process) alone — the loop reseeds before each micro-batch and walks a per-epoch permutation by
@@ -93,10 +98,92 @@ class PretrainArguments:
 
 
 def checkpoints(output_dir: Path) -> list[Path]:
-    """Complete checkpoints, oldest first (incomplete ones never carry the final name)."""
+    """Complete checkpoints of the run in `output_dir`, oldest first (incomplete ones never carry the final name; a
+    new run moves an earlier run's checkpoints to `checkpoints/previous-<run>/`, see `set_aside_earlier_run`)."""
     folder = output_dir / "checkpoints"
     found = [p for p in folder.glob("checkpoint_*") if re.fullmatch(r"checkpoint_\d+", p.name)] if folder.exists() else []
     return sorted(found, key=lambda p: int(p.name.split("_")[1]))
+
+
+# What fixes the learning-rate schedule and the data order of a run: a resumed run must use the same values.
+RUN_DEFINING_ARGUMENTS = (
+    "max_steps", "per_device_batch_size", "gradient_accumulation_steps", "learning_rate", "weight_decay", "adam_beta1",
+    "adam_beta2", "div_factor", "final_div_factor", "warmup_ratio", "seed",
+)
+
+
+def set_aside_earlier_run(output_dir: Path) -> Optional[Path]:
+    """A fresh run (no `--resume`) into a folder that holds another run's checkpoints: move them, untouched, to
+    `checkpoints/previous-<run id>/`, so that this run's rotation and a later `--resume` see only this run's
+    checkpoints (and a checkpoint of the same step never collides). Returns the folder they went to."""
+    found = checkpoints(output_dir)
+    if not found:
+        return None
+    progress_file = found[-1] / "progress.json"
+    run_id = json.loads(progress_file.read_text()).get("run_id") if progress_file.exists() else None
+    target = output_dir / "checkpoints" / f"previous-{run_id or int(found[-1].stat().st_mtime)}"
+    target.mkdir(parents=True, exist_ok=True)
+    for checkpoint in found:
+        os.replace(checkpoint, target / checkpoint.name)
+    return target
+
+
+def check_resumable(progress: dict, args, checkpoint: Path) -> None:
+    """Refuse to resume a run with other schedule or data-order settings: OneCycle's length is part of the saved
+    scheduler state, so a larger `--max_steps` would silently keep the finished schedule."""
+    saved = progress.get("args") or {}
+    differ = [name for name in RUN_DEFINING_ARGUMENTS if name in saved and saved[name] != getattr(args, name)]
+    if differ:
+        listed = ", ".join(f"--{name} {getattr(args, name)} (the run: {saved[name]})" for name in differ)
+        again = " ".join(f"--{name} {saved[name]}" for name in differ)
+        raise ValueError(
+            f"Cannot resume {checkpoint} with {listed}: the learning-rate schedule and the data order of a run are "
+            f"fixed when it starts. Resume with {again}, or start a new run from this checkpoint's model "
+            f"(--model {checkpoint / 'hf'} and another --output_dir) with its own schedule."
+        )
+
+
+def remove_checkpoint(checkpoint: Path) -> None:
+    """Delete a checkpoint so that a kill at any moment never leaves a partial one under a checkpoint name: renamed
+    to `.deleting-<name>` first (one atomic step), then removed."""
+    doomed = checkpoint.with_name(f".deleting-{checkpoint.name}")
+    os.replace(checkpoint, doomed)
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
+def disk_full(error: BaseException, folder: Path) -> bool:
+    """Whether a failed write looks like a full disk: ENOSPC anywhere in the exception chain, torch's zip writer's
+    symptom of one (`inline_container.cc: unexpected pos`), or (almost) no space left where it wrote."""
+    import errno
+
+    seen = error
+    while seen is not None:
+        if getattr(seen, "errno", None) == errno.ENOSPC or "No space left" in str(seen):
+            return True
+        if "unexpected pos" in str(seen) or "inline_container" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    try:
+        return shutil.disk_usage(folder).free < 64 * 2**20
+    except OSError:
+        return False
+
+
+def disk_full_error(error: BaseException, folder: Path, what: str, output_dir: Path) -> OSError:
+    import errno
+
+    found = checkpoints(output_dir)
+    intact = f"the last complete checkpoint, {found[-1].name}, is intact: rerun with --resume" if found else (
+        "no complete checkpoint was written yet")
+    try:
+        free = f"{shutil.disk_usage(folder).free / 2**20:.0f} MiB free"
+    except OSError:
+        free = "free space unknown"
+    return OSError(
+        errno.ENOSPC,
+        f"Writing {what} failed because the disk holding {folder} is full ({free}; the write stopped with: "
+        f"{type(error).__name__}: {str(error)[:200]}). Free some space or use another --output_dir; {intact}.",
+    )
 
 
 def batch_indices(num_rows: int, batch_size: int, world: int, rank: int, seed: int, micro_step: int) -> list[int]:
@@ -219,14 +306,16 @@ def pretrain(args: PretrainArguments) -> dict:
     collate = WindowCollator(extractor)
 
     ratios = None if args.mask_ratios is None else [float(r) for r in args.mask_ratios.split(",")]
+    # The model records the windows it is trained on (checked against the extractor wherever it is loaded).
+    windows = {"sampling_rate": extractor.sampling_rate, "window_seconds": extractor.window_seconds}
     if is_checkpoint(args.model):
-        model = NeurIPTForPretraining.from_pretrained(args.model)
+        model = NeurIPTForPretraining.from_pretrained(args.model, **windows)
         for key, value in {"mask_strategy": args.mask_strategy, "mask_ratios": ratios}.items():
             if value is not None:
                 setattr(model.config, key, value)
         model.masking = AmplitudeAwareMasking(model.config)  # the mask follows the overridden config
     else:
-        config = resolve_config(args.model, mask_strategy=args.mask_strategy, mask_ratios=ratios)
+        config = resolve_config(args.model, mask_strategy=args.mask_strategy, mask_ratios=ratios, **windows)
         torch.manual_seed(args.seed)
         model = NeurIPTForPretraining(config)
     if args.activation_offload and not args.gradient_checkpointing:
@@ -256,15 +345,23 @@ def pretrain(args: PretrainArguments) -> dict:
     )
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
 
-    step, history = 0, []
-    if args.resume:
-        found = checkpoints(output_dir)
-        if found:
-            accelerator.load_state(str(found[-1]))
-            progress = json.loads((found[-1] / "progress.json").read_text())
-            step, history = progress["step"], progress["history"]
-            source.load_state_dict(progress.get("data_state", {}).get(str(rank)))
-            accelerator.print(f"resumed from {found[-1]} at step {step}")
+    step, history, run_id = 0, [], f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    found = checkpoints(output_dir)
+    if args.resume and found:
+        progress = json.loads((found[-1] / "progress.json").read_text())
+        check_resumable(progress, args, found[-1])
+        accelerator.load_state(str(found[-1]))
+        step, history = progress["step"], progress["history"]
+        run_id = progress.get("run_id") or run_id
+        source.load_state_dict(progress.get("data_state", {}).get(str(rank)))
+        accelerator.print(f"resumed from {found[-1]} at step {step}")
+    else:
+        if found and accelerator.is_main_process:
+            moved = set_aside_earlier_run(output_dir)
+            accelerator.print(f"{output_dir} held checkpoints of an earlier run: moved to {moved} (nothing deleted); "
+                              "pass --resume true to continue a run instead")
+        accelerator.wait_for_everyone()
+        run_id = broadcast_run_id(accelerator, run_id)
     if args.report_to != "none":
         accelerator.init_trackers("neuript-pretrain", config={k: v for k, v in asdict(args).items() if v is not None})
 
@@ -314,7 +411,7 @@ def pretrain(args: PretrainArguments) -> dict:
                 accelerator.log(logs, step=step)
             tic = time.perf_counter()
         if step % args.save_steps == 0 or step == stop_at:
-            save_state(accelerator, model, extractor, output_dir, step, history, args, source)
+            save_state(accelerator, model, extractor, output_dir, step, history, args, source, run_id)
     bar.close()
     accelerator.wait_for_everyone()
     final = output_dir / "model"
@@ -322,12 +419,27 @@ def pretrain(args: PretrainArguments) -> dict:
         accelerator.end_training()
         return {"history": history, "model": None, "stopped_at": step}
     if accelerator.is_main_process:
-        save_checkpoint(accelerator.unwrap_model(model), extractor, final, training_history={"history": history})
+        try:
+            save_checkpoint(accelerator.unwrap_model(model), extractor, final, training_history={"history": history})
+        except (OSError, RuntimeError) as error:
+            if not disk_full(error, output_dir):
+                raise
+            raise disk_full_error(error, output_dir, f"the final model {final}", output_dir) from error
     accelerator.end_training()
     return {"history": history, "model": str(final)}
 
 
-def save_state(accelerator, model, extractor, output_dir: Path, step: int, history: list, args, source=None) -> None:
+def broadcast_run_id(accelerator, run_id: str) -> str:
+    """The main process's run id on every process (each would otherwise stamp its own time and pid)."""
+    from accelerate.utils import broadcast_object_list
+
+    if accelerator.num_processes == 1:
+        return run_id
+    return broadcast_object_list([run_id])[0]
+
+
+def save_state(accelerator, model, extractor, output_dir: Path, step: int, history: list, args, source=None,
+               run_id: Optional[str] = None) -> None:
     """`accelerator.save_state` + progress + HF export into a temporary folder, fsynced, renamed into place; then
     only the newest `save_total_limit` checkpoints are kept."""
     from modeling_neuript.training.checkpoints import fsync_tree
@@ -337,24 +449,34 @@ def save_state(accelerator, model, extractor, output_dir: Path, step: int, histo
     tmp = folder / f".tmp-checkpoint_{step:07d}"
     if accelerator.is_main_process:
         shutil.rmtree(tmp, ignore_errors=True)
+        for leftover in folder.glob(".deleting-checkpoint_*"):  # a rotation interrupted by a kill
+            shutil.rmtree(leftover, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
     accelerator.wait_for_everyone()
-    accelerator.save_state(str(tmp), safe_serialization=True)
-    # Every process's position in the data (None for the indexed source, whose position is the step itself).
-    from accelerate.utils import gather_object
+    try:
+        accelerator.save_state(str(tmp), safe_serialization=True)
+        # Every process's position in the data (None for the indexed source, whose position is the step itself).
+        from accelerate.utils import gather_object
 
-    data_state = gather_object([source.state_dict() if source is not None else None])
+        data_state = gather_object([source.state_dict() if source is not None else None])
+        if accelerator.is_main_process:
+            progress = {"step": step, "history": history, "args": asdict(args), "run_id": run_id,
+                        "data_state": {str(r): s for r, s in enumerate(data_state)}}
+            (tmp / "progress.json").write_text(json.dumps(progress) + "\n")
+            unwrapped = accelerator.unwrap_model(model)
+            unwrapped.save_pretrained(tmp / "hf")
+            extractor.save_pretrained(tmp / "hf")
+            fsync_tree(tmp)
+    except (OSError, RuntimeError) as error:
+        if not disk_full(error, folder):
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)  # give the space back; the complete checkpoints are untouched
+        raise disk_full_error(error, folder, f"checkpoint {target.name}", output_dir) from error
     if accelerator.is_main_process:
-        progress = {"step": step, "history": history, "args": asdict(args),
-                    "data_state": {str(r): s for r, s in enumerate(data_state)}}
-        (tmp / "progress.json").write_text(json.dumps(progress) + "\n")
-        unwrapped = accelerator.unwrap_model(model)
-        unwrapped.save_pretrained(tmp / "hf")
-        extractor.save_pretrained(tmp / "hf")
-        fsync_tree(tmp)
         os.replace(tmp, target)
+        # Only this run's checkpoints are here (an earlier run's were set aside when this one started).
         for old in checkpoints(output_dir)[: -args.save_total_limit]:
-            shutil.rmtree(old, ignore_errors=True)
+            remove_checkpoint(old)
     accelerator.wait_for_everyone()
 
 
