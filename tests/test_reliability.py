@@ -26,7 +26,7 @@ from modeling_neuript import (
     NeurIPTModel,
 )
 from modeling_neuript.electrodes_neuript import channel_key, resolve_channel_positions
-from modeling_neuript.feature_extraction_neuript import a_law_compress, resampling_factors
+from modeling_neuript.feature_extraction_neuript import MAX_ABS_MICROVOLTS, a_law_compress, resampling_factors
 from reliability_registry import PEAK_RSS_MIB, count
 
 SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -119,6 +119,8 @@ def oracle_error(case, extractor) -> str | None:
         return "NaN or inf samples"
     if signal.shape[1] / case["rate"] < extractor.window_seconds or signal.shape[1] < 2:
         return "too short"
+    if np.abs(signal).max() / UNITS[case["units"]] > MAX_ABS_MICROVOLTS:  # e.g. inf stored as int32's largest value
+        return "no amplifier records EEG"
     try:
         resolve_channel_positions(case["names"])
     except ValueError as error:
