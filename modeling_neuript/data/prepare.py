@@ -533,10 +533,12 @@ SHARD_RECORD = "recording.json"
 
 
 def _file_fingerprint(spec: RecordingSpec) -> Optional[dict]:
+    """Size and modification time of a recording's file (its path is the shard key): a rerun redoes a shard whose file
+    changed, and reuses it when the data folder was moved or copied with its times (`cp -p`, `rsync -a`)."""
     if spec.path is None:
         return None  # built-in recordings come from pinned, hash-checked wheels
     stat = os.stat(spec.path)
-    return {"path": os.path.abspath(spec.path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
 def _read_shard_record(shard: Path) -> Optional[dict]:
@@ -612,14 +614,14 @@ SETTINGS_FILE = "settings.json"  # in <output>/shards/
 PREPARE_FORMAT = 2  # bump when the shards' content changes for the same recipe
 
 
-def prepare_settings(recipe: dict, mode: str, root: Optional[str]) -> dict:
-    """What determines the windows of an output folder: the recipe (less its documentation), the mode and the data
-    root. JSON-normalised, so it compares equal to what a folder recorded."""
+def prepare_settings(recipe: dict, mode: str) -> dict:
+    """What determines the windows of an output folder: the recipe (less its documentation) and the mode. (Which
+    files, and whether they changed, each shard checks for itself.) JSON-normalised, so it compares equal to what a
+    folder recorded."""
     settings = {
         "format": PREPARE_FORMAT,
         "recipe": {key: value for key, value in recipe.items() if key not in DOCUMENTATION_KEYS},
         "mode": mode,
-        "root": None if root is None else os.path.abspath(root),
     }
     return json.loads(json.dumps(settings, default=str))
 
@@ -703,10 +705,9 @@ def prepare(args: PrepareArguments) -> Path:
         raise ValueError(f"mode must be 'pretraining' or 'events', got {mode!r}.")
     make_extractor(recipe)  # a recipe error (bad preprocessing options) fails here, once, not once per recording
     recording_units(recipe)
-    root = None if "builtin" in recipe["source"] else (args.root or recipe["source"].get("root"))
     specs = list_recordings(recipe, args.root)[: args.limit_recordings]
     output = Path(args.output_dir)
-    settings = prepare_settings(recipe, mode, root)
+    settings = prepare_settings(recipe, mode)
     claim_output(output, settings, args.overwrite)
     shard_dir = output / "shards"
     jobs = [(spec, recipe, mode, str(shard_dir), 60.0 * args.chunk_minutes) for spec in specs]
@@ -778,7 +779,7 @@ def prepare_recipe(
     manifest = target / "manifest.json"
     if manifest.exists() and (target / "data").is_dir():
         recorded = json.loads(manifest.read_text())
-        if (recorded.get("settings") == prepare_settings(recipe, mode, None)
+        if (recorded.get("settings") == prepare_settings(recipe, mode)
                 and recorded.get("limit_recordings") == limit_recordings):
             return target
     path = out / f"{recipe_name}.yaml"
