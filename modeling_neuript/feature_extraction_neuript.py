@@ -177,7 +177,10 @@ def resampling_factors(from_rate: float, to_rate: float) -> tuple[int, int]:
     (160 → 64 Hz: 2/5; 250 → 64 Hz: 32/125), otherwise within a relative 1e-6."""
     ratio = Fraction(float(to_rate) / float(from_rate)).limit_denominator(1000)
     if ratio == 0:
-        raise ValueError(f"Cannot resample from {from_rate} Hz to {to_rate} Hz: the ratio is below 1/1000.")
+        raise ValueError(
+            f"Cannot resample from {from_rate} Hz to {to_rate} Hz: the ratio is below 1/1000. Check sampling_rate (in "
+            "Hz, samples per second) or downsample the recording first."
+        )
     return ratio.numerator, ratio.denominator
 
 
@@ -530,7 +533,7 @@ class NeurIPTFeatureExtractor(FeatureExtractionMixin):
                 f"notch_freq must be a frequency, a list of them, 'auto' or None; got {self.notch_freq!r}."
             )
         if isinstance(self.notch_freq, list) and any(f <= 0 for f in self.notch_freq):
-            raise ValueError(f"notch frequencies must be positive, got {self.notch_freq}.")
+            raise ValueError(f"notch_freq: notch frequencies must be positive, got {self.notch_freq}.")
         if isinstance(self.bipolar_pairs, str) and self.bipolar_pairs != "double_banana":
             raise ValueError(
                 f"bipolar_pairs must be 'double_banana', a list of 'A-B' names or None; got {self.bipolar_pairs!r}."
@@ -548,6 +551,12 @@ class NeurIPTFeatureExtractor(FeatureExtractionMixin):
         _check_units(self.units)
         if self.alaw_A is not None and self.alaw_A <= 0:
             raise ValueError(f"alaw_A must be positive, got {self.alaw_A}.")
+        if self.alaw_A is not None and math.e + math.log(self.alaw_A) <= 0:
+            # the companding divides by e + ln(A): zero at A = exp(-e), and below it the curve runs backwards
+            raise ValueError(
+                f"alaw_A must be above exp(-e) = {math.exp(-math.e):.4f}, where A-law's denominator e + ln(A) is "
+                f"positive; got {self.alaw_A} (the paper uses 0.25)."
+            )
         if len(self.position_bounds) != 2 or not self.position_bounds[0] < self.position_bounds[1]:
             raise ValueError(
                 f"position_bounds must be [low, high] in metres with low < high, got {self.position_bounds}."
