@@ -296,7 +296,8 @@ def resolve_channel_positions(
         raise ValueError(
             f"No electrode position for {len(unknown)} channel(s): {unknown}. Known names are the 10-05 system "
             "(mne's colin27_1005 template, with the old names T3/T4/T5/T6), BioSemi A1..H32 caps, 'A-B' bipolar "
-            "pairs of those and 'A-A2' referential channels (ear / mastoid reference); 'EEG ' prefixes, '-REF'/'-LE' suffixes, trailing dots and case are ignored. Pass "
+            "pairs of those and 'A-A2' referential channels (ear / mastoid reference); 'EEG ' prefixes, '-REF'/'-LE' "
+            "suffixes, trailing dots and case are ignored. Pass "
             "`channel_positions={name: (x, y, z)}` in metres (MNE head frame: +x right ear, +y nasion, +z up) or an "
             "`mne.channels.DigMontage`, or drop the non-EEG channels."
         )

@@ -132,10 +132,11 @@ def design_filter(
     _require_scipy()
     nyquist = sampling_rate / 2.0
     sections = []
-    if l_freq is not None and l_freq < nyquist:
-        sections.append(scipy_signal.butter(highpass_order, l_freq, btype="highpass", fs=sampling_rate, output="sos"))
-    if h_freq is not None and h_freq < nyquist:
-        sections.append(scipy_signal.butter(lowpass_order, h_freq, btype="lowpass", fs=sampling_rate, output="sos"))
+    with np.errstate(all="ignore"):  # an impossible design overflows inside scipy; it is refused by name below
+        if l_freq is not None and l_freq < nyquist:
+            sections.append(scipy_signal.butter(highpass_order, l_freq, btype="highpass", fs=sampling_rate, output="sos"))
+        if h_freq is not None and h_freq < nyquist:
+            sections.append(scipy_signal.butter(lowpass_order, h_freq, btype="lowpass", fs=sampling_rate, output="sos"))
     for freq in notch_freqs:
         if freq < nyquist:
             b, a = scipy_signal.iirnotch(freq, notch_quality, fs=sampling_rate)
@@ -872,8 +873,9 @@ class NeurIPTFeatureExtractor(FeatureExtractionMixin):
         magnitude = np.abs(windows)
         channel_peak = magnitude.max(axis=2)  # (W, C); NaN propagates
         if not np.isfinite(channel_peak).all():  # a guard: the checks above should leave nothing to catch here
+            broken = sorted({names[c] for c in np.argwhere(~np.isfinite(channel_peak))[:, 1]})
             raise ValueError(
-                f"Filtering gave non-finite values (channels {sorted({names[c] for c in np.argwhere(~np.isfinite(channel_peak))[:, 1]})}); "
+                f"Filtering gave non-finite values (channels {broken}); "
                 f"the input peaks at {np.abs(microvolts).max():.3g} µV after unit conversion. Check the units and the "
                 "filter settings (l_freq, h_freq, highpass_order, lowpass_order, notch_freq)."
             )

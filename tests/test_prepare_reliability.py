@@ -105,7 +105,8 @@ BAD = {
     "truncated": ("sub-truncated_eeg.edf", _truncated,
                   'truncated: mne says "Number of records from the header does not match the file size'),
     "nan_sample": ("sub-nan_eeg.fif", _nan_sample, "NaN or inf samples (channel: count) 'Cz..': 1"),
-    "unknown_channels": ("sub-unknown_eeg.fif", _unknown_channels, "No electrode position for 2 channel(s): ['EKG', 'Resp']"),
+    "unknown_channels": ("sub-unknown_eeg.fif", _unknown_channels,
+                         "No electrode position for 2 channel(s): ['EKG', 'Resp']"),
     "flat_channel": ("sub-flat_eeg.fif", _flat_channel, "flat: channel(s) ['Oz'] stay within ±3 µV"),
     "units": ("sub-units_eeg.fif", _microvolts_labelled_volts, "look like µV that the file's header labels as volts"),
 }

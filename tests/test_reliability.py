@@ -363,7 +363,8 @@ def test_padding_never_changes_real_channels(channels, padded, time, seed):
 NAN, INF = float("nan"), float("inf")
 # argument: (values that must work, values that must be refused); None in "valid" = left at its default
 EXTRACTOR_ARGUMENTS = {
-    "sampling_rate": ([256.0, 160, 1000.0], [1 / 256, 1e-9, 0.0, -256.0, NAN, INF, True, "256", 0.999, 1e12, [256, 128]]),
+    "sampling_rate": ([256.0, 160, 1000.0],
+                      [1 / 256, 1e-9, 0.0, -256.0, NAN, INF, True, "256", 0.999, 1e12, [256, 128]]),
     "line_freq": ([None, 50.0, 60, 1e9], [-50, True, 0, NAN, INF, "50", [50]]),
     "units": ([None, "V"], ["microvolts", 1e-6, ["V"], "kV"]),
     "channel_positions": ([None, "rows", "row_lists", "biosemi64"],
@@ -407,9 +408,9 @@ def extractor_call(arguments: dict, seed: int):
     signal = rng.normal(size=(3, samples))
     signal = signal / np.abs(signal).max() * arguments.get("amplitude", 1e-4)  # in this order: no overflow at max
     rows = np.array([COLIN[n] for n in EXTRACTOR_NAMES])
-    positions = {"rows": rows, "row_lists": rows.tolist(), "rows_2": rows[:2], "rows_nan": np.where(rows == 0, NAN, rows),
-                 "rows_mm": rows * 1000, "no_such_montage": "no_such_montage"}.get(
-        arguments.get("channel_positions"), arguments.get("channel_positions"))
+    forms = {"rows": rows, "row_lists": rows.tolist(), "rows_2": rows[:2], "rows_nan": np.where(rows == 0, NAN, rows),
+             "rows_mm": rows * 1000}
+    positions = forms.get(arguments.get("channel_positions"), arguments.get("channel_positions"))
     call = dict(channel_names=EXTRACTOR_NAMES, sampling_rate=rate, channel_positions=positions, return_tensors="np")
     for name in ("line_freq", "units"):
         if name in arguments:
@@ -489,7 +490,7 @@ MODEL_ARGUMENTS = {
     "mask": (["none", "padded"], ["all_padded"]),
 }
 MODEL_ALIASES = {  # the words by which the model's errors name each problem
-    "magnitude": ("beyond the model's range", "NaN or inf", "input_values"),  # float16/bfloat16 overflow turns 3e38 into inf
+    "magnitude": ("beyond the model's range", "NaN or inf", "input_values"),  # bfloat16 of 3e38 can round to inf
     "dtype": ("floating point",),
     "positions": ("channel_positions",),
     "time": ("patch_size", "at least 2 time points"),
