@@ -1142,6 +1142,7 @@ class NeurIPTFeatureExtractor(FeatureExtractionMixin):
             )
 
     def _notch_freqs(self, line_freq: Optional[float]) -> tuple[float, ...]:
+        line_freq = _check_line_freq(line_freq)  # also for the streaming path, which calls this directly
         if self.notch_freq is None:
             return ()
         if self.notch_freq == "auto":
