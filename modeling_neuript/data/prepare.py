@@ -315,7 +315,11 @@ def iter_window_rows(spec: RecordingSpec, recipe: dict, mode: str, chunk_seconds
     A pretraining recording read from a file and longer than `chunk_seconds` (> 0) is opened without loading it and
     goes through `NeurIPTFeatureExtractor.preprocess_in_chunks`: memory is bounded by the chunk, not the recording,
     and the windows are those of the one-piece run (same starts and flags; values within the filters' margin
-    error, see that method). Event-locked windows are cut from the whole filtered recording (one piece)."""
+    error, see that method). Event-locked windows are cut from the whole filtered recording (one piece).
+
+    A recording that cannot give windows raises `RecordingSkipped` (a `ValueError`) with the reason and the fix: too
+    short for the recipe, none of its events annotated, a channel flat from start to end, or no window left after
+    cleaning; `neuript prepare` lists it in the manifest and goes on."""
     extractor = make_extractor(recipe)
     units = recording_units(recipe)
     lazy = mode == "pretraining" and chunk_seconds > 0 and spec.loader == "file"
@@ -362,7 +366,7 @@ def iter_window_rows(spec: RecordingSpec, recipe: dict, mode: str, chunk_seconds
                     "window_start_seconds": float(part["window_start_seconds"][i]) + trim,
                     "artifact_amplitude": amplitude, "artifact_flat": flat,
                 }
-        tally.check(cleaning.get("reject_artifacts", True))
+        tally.check()
         return
 
     # event-locked windows
@@ -414,7 +418,7 @@ def iter_window_rows(spec: RecordingSpec, recipe: dict, mode: str, chunk_seconds
             "label": label, "label_name": label_names[label], "window_start_seconds": onset + tmin,
             "artifact_amplitude": amplitude, "artifact_flat": flat,
         }
-    tally.check(cleaning.get("reject_artifacts", False))
+    tally.check()
 
 
 class WindowTally:
@@ -454,7 +458,8 @@ class WindowTally:
                 "channels without them"
             )
 
-    def check(self, reject_artifacts: bool):
+    def check(self):
+        """After the last window: a dead channel, or no window kept, raises `RecordingSkipped` saying why."""
         self.check_channels()
         if self.kept:
             return
@@ -648,12 +653,13 @@ def settings_differences(old: dict, new: dict) -> list[str]:
 def _recorded_settings(output: Path) -> tuple[bool, Optional[dict]]:
     """`(folder holds prepared data, the settings it recorded or None)`."""
     shard_dir = output / "shards"
+    shards = shard_dir.is_dir() and any(not p.name.startswith(".") and p.is_dir() for p in shard_dir.iterdir())
+    used = shards or (output / "data").is_dir() or (output / "manifest.json").exists()
     for source in (shard_dir / SETTINGS_FILE, output / "manifest.json"):
         if source.exists():
             content = json.loads(source.read_text())
-            return True, content if source.name == SETTINGS_FILE else content.get("settings")
-    used = shard_dir.is_dir() and any(not p.name.startswith(".") for p in shard_dir.iterdir())
-    return used or (output / "data").is_dir(), None
+            return used, content if source.name == SETTINGS_FILE else content.get("settings")
+    return used, None
 
 
 def _write_text_atomically(path: Path, text: str):
