@@ -400,3 +400,19 @@ def test_three_concurrent_prepares_into_one_folder_all_succeed(tmp_path, edf_pat
 def test_recording_skipped_is_a_value_error():
     """Callers that catch ValueError for bad input (the CLI, notebooks) catch a skipped recording too."""
     assert issubclass(RecordingSkipped, ValueError)
+
+
+def test_a_folder_whose_run_failed_before_any_shard_takes_new_settings(tmp_path):
+    """A first run that skipped everything leaves only its settings: a corrected recipe must not be refused."""
+    from modeling_neuript.data.prepare import claim_output, prepare_settings
+
+    recipe = {"name": "r", "source": {"pattern": "*"}, "windows": {"window_seconds": 4.0}}
+    claim_output(tmp_path, prepare_settings(recipe, "pretraining"), overwrite=False)
+    (tmp_path / "shards" / ".r.rows-tmp").mkdir()  # a temporary folder of the failed run
+    changed = {**recipe, "windows": {"window_seconds": 2.0}}
+    claim_output(tmp_path, prepare_settings(changed, "pretraining"), overwrite=False)
+    recorded = json.loads((tmp_path / "shards" / "settings.json").read_text())
+    assert recorded["recipe"]["windows"]["window_seconds"] == 2.0
+    (tmp_path / "shards" / "sub-01").mkdir()  # now it holds a shard: other settings are refused
+    with pytest.raises(ValueError, match=r"window_seconds: 2.0 -> 4.0"):
+        claim_output(tmp_path, prepare_settings(recipe, "pretraining"), overwrite=False)
