@@ -7,7 +7,8 @@ turns the channel names of a recording into positions, and positions into the lo
 
 - `resolve_channel_positions(names)`: metres in MNE's "head" frame (origin between the pre-auricular points, +x towards
   the right ear, +y towards the nasion, +z up). It knows the 10-05 system (mne's `colin27_1005` template), the BioSemi
-  caps (A1..H32 names), bipolar "A-B" pairs (the midpoint, as in the official code) and user-supplied positions.
+  caps (A1..H32 names), bipolar "A-B" pairs (the midpoint, as in the official code), referential channels against an
+  ear or mastoid ("C3-A2": at C3) and user-supplied positions.
 - `lobe_membership(positions)`: which channel belongs to which lobe group, from its position only, in pure torch so the
   classification head can call it inside `forward`.
 
@@ -43,9 +44,12 @@ DOUBLE_BANANA_PAIRS = [
     "Fp2-F4", "F4-C4", "C4-P4", "P4-O2",
 ]  # fmt: skip
 
-_EEG_PREFIX = re.compile(r"^EEG[\s_:]+", flags=re.IGNORECASE)
+_EEG_PREFIX = re.compile(r"^EEG[\s_:-]+", flags=re.IGNORECASE)  # "EEG Cz", "EEG_Cz", "EEG:Cz", "EEG-Cz" (BCI IV-2a)
 _REFERENCE_SUFFIX = re.compile(r"-(REF|LE|AR|AVG|CAR)$", flags=re.IGNORECASE)
 _BIOSEMI_NAME = re.compile(r"^[A-H]([1-9]|[12][0-9]|3[0-2])$")
+# Reference sites of the 10-05 system: "C3-A2" is C3 recorded against the right earlobe (a referential channel), not
+# a bipolar derivation between two scalp sites, so its position is C3's. Linked references count too ("C3-A1A2").
+REFERENCE_SITES = frozenset({"A1", "A2", "M1", "M2", "A1A2", "A1+A2", "M1M2", "M1+M2"})
 
 PositionSpec = Union[None, str, Mapping[str, Sequence[float]], Any]  # Any: an mne DigMontage (duck-typed)
 
@@ -97,7 +101,8 @@ def detect_cap(channel_names: Iterable[str]) -> str:
     BioSemi's A1 is the vertex, and C1..C6 or F1..F10 exist in both. A recording is a BioSemi cap when every electrode
     name has the cap's form (a letter A..H and a number 1..32) and at least one of them is not a 10-05 name (B1, D17,
     A3, ...). The cap is the smallest of biosemi128 (A..D), biosemi160 (A..E) and biosemi256 (A..H) that holds every
-    name. Components of bipolar names count as electrodes.
+    name. Components of bipolar names count as electrodes. (Names E1..E32 alone are also an EGI net's:
+    `resolve_channel_positions` refuses to guess between the two.)
     """
     electrodes = []
     for name in channel_names:
@@ -133,6 +138,15 @@ def _table_index(montage: str) -> dict[str, tuple[str, tuple[float, float, float
 # ----------------------------------------------------------------------------------------------------------------------
 # Positions
 # ----------------------------------------------------------------------------------------------------------------------
+
+
+def _only_egi_names(electrode_names: Sequence[str]) -> bool:
+    """Every name (or bipolar end) is E<number>: the form an EGI net uses, which a BioSemi 160 cap's E bank shares."""
+    ends = []
+    for name in electrode_names:
+        pair = split_bipolar(name)
+        ends.extend(pair if pair is not None else (name,))
+    return bool(ends) and all(re.fullmatch(r"E\d+", end, flags=re.IGNORECASE) for end in ends)
 
 
 def head_frame_transform(nasion, lpa, rpa) -> tuple[np.ndarray, np.ndarray]:
@@ -214,7 +228,8 @@ def resolve_channel_positions(
 
     Args:
         channel_names (`Sequence[str]`):
-            Names as the recording spells them: `"Fp1"`, `"EEG FP1-REF"`, `"Fc5."`, `"T3"`, `"B17"`, `"Fp1-F7"`.
+            Names as the recording spells them: `"Fp1"`, `"EEG FP1-REF"`, `"EEG-Cz"`, `"Fc5."`, `"T3"`, `"B17"`,
+            `"Fp1-F7"` (bipolar: the midpoint), `"C3-A2"` (referential, against an ear or mastoid: at C3).
         channel_positions (`dict`, `DigMontage` or `str`, *optional*):
             Positions that win over the built-in tables: a dict `{name: (x, y, z)}` in metres (MNE head frame), an mne
             `DigMontage`, or the name of a built-in table (`"biosemi64"`, ...) to read before the 10-05 one.
@@ -239,7 +254,16 @@ def resolve_channel_positions(
     unresolved_by_user = [n for n in normalized if n.upper() not in user]
     tables = [forced] if forced else []
     detected = detect_cap(unresolved_by_user)
+    if not forced and detected in BIOSEMI_CAPS and _only_egi_names(unresolved_by_user):
+        raise ValueError(
+            f"Channel names {unresolved_by_user[:6]}{'...' if len(unresolved_by_user) > 6 else ''} are ambiguous: "
+            "EGI (Geodesic/HydroCel) nets name their electrodes E1, E2, ... and so does the E bank of a BioSemi 160 "
+            "cap, at other places on the head. Say which: for an EGI net pass its montage, e.g. "
+            "`channel_positions=mne.channels.make_standard_montage('GSN-HydroCel-129')` (or set it on the mne "
+            "object: `raw.set_montage(...)`); for a BioSemi cap pass `channel_positions='biosemi160'`."
+        )
     tables += [t for t in (detected, DEFAULT_MONTAGE) if t not in tables]
+    referential = detected not in BIOSEMI_CAPS  # BioSemi's A1/A2 are scalp electrodes, not the earlobes
 
     def lookup(name: str) -> Optional[tuple[str, np.ndarray]]:
         key = name.upper()
@@ -256,7 +280,9 @@ def resolve_channel_positions(
     for original, name in zip(channel_names, normalized):
         found = lookup(name)
         pair = split_bipolar(name) if found is None else None
-        if found is None and pair is not None:
+        if found is None and pair is not None and referential and pair[1].upper() in REFERENCE_SITES:
+            found = lookup(pair[0])  # "C3-A2": C3 against an ear / mastoid reference, at C3
+        elif found is None and pair is not None:
             ends = [lookup(electrode) for electrode in pair]
             if all(end is not None for end in ends):
                 found = (f"{ends[0][0]}-{ends[1][0]}", bipolar_midpoint(ends[0][1], ends[1][1]))
@@ -269,8 +295,9 @@ def resolve_channel_positions(
     if unknown:
         raise ValueError(
             f"No electrode position for {len(unknown)} channel(s): {unknown}. Known names are the 10-05 system "
-            "(mne's colin27_1005 template, with the old names T3/T4/T5/T6), BioSemi A1..H32 caps, and 'A-B' bipolar "
-            "pairs of those; 'EEG ' prefixes, '-REF'/'-LE' suffixes, trailing dots and case are ignored. Pass "
+            "(mne's colin27_1005 template, with the old names T3/T4/T5/T6), BioSemi A1..H32 caps, 'A-B' bipolar "
+            "pairs of those and 'A-A2' referential channels (ear / mastoid reference); 'EEG ' prefixes, '-REF'/'-LE' "
+            "suffixes, trailing dots and case are ignored. Pass "
             "`channel_positions={name: (x, y, z)}` in metres (MNE head frame: +x right ear, +y nasion, +z up) or an "
             "`mne.channels.DigMontage`, or drop the non-EEG channels."
         )

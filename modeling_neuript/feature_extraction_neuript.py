@@ -52,6 +52,15 @@ FIFF_EEG_CH = 2  # mne.io.constants.FIFF.FIFFV_EEG_CH: the `kind` of an EEG chan
 UNITS_TO_MICROVOLTS = {"V": 1e6, "mV": 1e3, "uV": 1.0, "µV": 1.0, "μV": 1.0, "nV": 1e-3}  # µ (micro sign), μ (mu)
 # Outside this range the median absolute amplitude (µV) is not EEG but almost surely a unit mistake (10^6 off).
 PLAUSIBLE_MEDIAN_UV = (0.01, 1e5)
+# No amplifier records a megavolt: beyond this many µV (after unit conversion) the numbers are not EEG in any unit the
+# user could have meant, and near float64's limit the mean removal and the filters overflow to inf / NaN.
+MAX_ABS_MICROVOLTS = 1e12
+# Below 1 Hz nothing of EEG's band is sampled; a rate that low is almost surely the sampling period (1/256 s) passed
+# for the rate, and resampling it to 64 Hz would ask for terabytes.
+MIN_SAMPLING_RATE = 1.0
+# Filters whose poles lie closer than this to the unit circle are refused (float64 resolves ~1e-16; scipy's
+# zero-phase initial conditions already fail near 1e-9 for a 4th-order high-pass).
+STABILITY_MARGIN = 1e-8
 DEFAULT_LINE_FREQS = (50.0, 60.0)  # notched together when the recording's power-line frequency is unknown
 
 
@@ -123,15 +132,27 @@ def design_filter(
     _require_scipy()
     nyquist = sampling_rate / 2.0
     sections = []
-    if l_freq is not None and l_freq < nyquist:
-        sections.append(scipy_signal.butter(highpass_order, l_freq, btype="highpass", fs=sampling_rate, output="sos"))
-    if h_freq is not None and h_freq < nyquist:
-        sections.append(scipy_signal.butter(lowpass_order, h_freq, btype="lowpass", fs=sampling_rate, output="sos"))
+    with np.errstate(all="ignore"):  # an impossible design overflows inside scipy; it is refused by name below
+        if l_freq is not None and l_freq < nyquist:
+            sections.append(scipy_signal.butter(highpass_order, l_freq, btype="highpass", fs=sampling_rate, output="sos"))
+        if h_freq is not None and h_freq < nyquist:
+            sections.append(scipy_signal.butter(lowpass_order, h_freq, btype="lowpass", fs=sampling_rate, output="sos"))
     for freq in notch_freqs:
         if freq < nyquist:
             b, a = scipy_signal.iirnotch(freq, notch_quality, fs=sampling_rate)
             sections.append(scipy_signal.tf2sos(b, a))
     sos = np.concatenate(sections, axis=0) if sections else np.zeros((0, 6))
+    # An order too high for its cutoff (a 1000th-order 0.1 Hz high-pass) gives non-finite coefficients, and a cutoff
+    # too far below the rate (1e-7 Hz at 256 Hz) poles so close to the unit circle that float64 cannot tell them from
+    # it: filtering would return NaN, grow without bound or fail in scipy's initial conditions. Refuse them by name.
+    poles = np.abs(np.concatenate([np.roots(np.r_[1.0, section[4:]]) for section in sos])) if len(sos) else np.zeros(0)
+    if not np.isfinite(sos).all() or not (poles < 1.0 - STABILITY_MARGIN).all():
+        raise ValueError(
+            f"The filters cannot be built stably at {sampling_rate:g} Hz: high-pass order {highpass_order} at "
+            f"{l_freq} Hz, low-pass order {lowpass_order} at {h_freq} Hz, notches {list(notch_freqs)} (Q = "
+            f"{notch_quality}). Lower highpass_order / lowpass_order (the paper uses 4 and 8), or raise l_freq (the "
+            "paper uses 0.1 Hz)."
+        )
     sos.flags.writeable = False  # shared through the cache
     return sos
 
@@ -157,7 +178,10 @@ def resampling_factors(from_rate: float, to_rate: float) -> tuple[int, int]:
     (160 → 64 Hz: 2/5; 250 → 64 Hz: 32/125), otherwise within a relative 1e-6."""
     ratio = Fraction(float(to_rate) / float(from_rate)).limit_denominator(1000)
     if ratio == 0:
-        raise ValueError(f"Cannot resample from {from_rate} Hz to {to_rate} Hz: the ratio is below 1/1000.")
+        raise ValueError(
+            f"Cannot resample from {from_rate} Hz to {to_rate} Hz: the ratio is below 1/1000. Check sampling_rate (in "
+            "Hz, samples per second) or downsample the recording first."
+        )
     return ratio.numerator, ratio.denominator
 
 
@@ -222,13 +246,89 @@ def _check_rate(rate: Any, where: str) -> float:
         )
     if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not math.isfinite(rate) or rate <= 0:
         raise ValueError(f"sampling_rate must be a positive number of Hz, got {rate!r} ({type(rate).__name__}).")
+    if rate < MIN_SAMPLING_RATE:
+        raise ValueError(
+            f"sampling_rate={rate!r} Hz is below {MIN_SAMPLING_RATE:g} Hz: no EEG is sampled that slowly. Pass the rate "
+            f"in samples per second (e.g. 256), not the sampling period (1/{1 / rate:.6g} s)."
+        )
     return float(rate)
 
 
 def _check_units(units: Any) -> float:
-    if units not in UNITS_TO_MICROVOLTS:
+    if not isinstance(units, str) or units not in UNITS_TO_MICROVOLTS:
         raise ValueError(f"units must be one of {list(UNITS_TO_MICROVOLTS)}, got {units!r}.")
     return UNITS_TO_MICROVOLTS[units]
+
+
+def _check_line_freq(line_freq: Any) -> Optional[float]:
+    """The power-line frequency of a recording (`line_freq=` of a call, or an mne object's `info["line_freq"]`):
+    None (unknown) or a positive number of Hz."""
+    if line_freq is None:
+        return None
+    if (
+        isinstance(line_freq, bool)
+        or not isinstance(line_freq, numbers.Real)
+        or not math.isfinite(line_freq)
+        or line_freq <= 0
+    ):
+        raise ValueError(
+            f"line_freq (the power-line frequency: the `line_freq=` argument, or an mne object's info['line_freq']) "
+            f"must be a positive number of Hz such as 50 or 60, or None when unknown; got {line_freq!r} "
+            f"({type(line_freq).__name__}). For an mne object set `raw.info['line_freq'] = 50` (or 60)."
+        )
+    return float(line_freq)
+
+
+def _check_number(value: Any, name: str, low: float = 0.0, inclusive: bool = False, optional: bool = False):
+    """A constructor argument that must be a finite real number above `low` (at or above it if `inclusive`)."""
+    if value is None and optional:
+        return None
+    bad = isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
+    if not bad:
+        bad = value < low if inclusive else value <= low
+    if bad:
+        if low == 0 and not inclusive:
+            rule = "positive, a finite number"
+        elif math.isinf(low):
+            rule = "a finite number"
+        else:
+            rule = f"a finite number {'at least' if inclusive else 'above'} {low:g}"
+        raise ValueError(f"{name} must be {rule}{' or None' if optional else ''}, got {value!r}.")
+    return float(value)
+
+
+def _check_order(value: Any, name: str) -> int:
+    """A Butterworth order: a whole number from 1 (a float such as 4.0 read back from JSON is accepted)."""
+    whole = isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole or value < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1 (a Butterworth filter order), got {value!r}.")
+    return int(value)
+
+
+def _positions_by_row(channel_positions: Any, names: Sequence[str]):
+    """`channel_positions` given as an array `(channels, 3)` (numpy, torch or nested lists, rows in the order of
+    `names`) as the dict `{name: (x, y, z)}`; every other form (dict, DigMontage, montage name, None) unchanged."""
+    if channel_positions is None or isinstance(channel_positions, (str, Mapping)):
+        return channel_positions
+    if hasattr(channel_positions, "get_positions"):
+        return channel_positions
+    try:
+        rows = _to_numpy(channel_positions, "channel_positions")
+    except ValueError:
+        rows = None
+    if rows is None or rows.shape != (len(names), 3):
+        shape = None if rows is None else rows.shape
+        raise ValueError(
+            f"channel_positions given as an array must have shape (channels, 3) = ({len(names)}, 3), one row (x, y, z) "
+            f"in metres per channel in the order of the recording's channels {list(names)[:8]}"
+            f"{'...' if len(names) > 8 else ''}; got {type(channel_positions).__name__} of shape {shape}. Or pass a "
+            "dict {name: (x, y, z)}, an mne DigMontage, or a built-in montage name."
+        )
+    return {name: tuple(float(v) for v in row) for name, row in zip(names, rows)}
+
+
+class UnitsWarning(UserWarning):
+    """The amplitudes after unit conversion are far outside EEG's µV range: most likely a unit mistake."""
 
 
 @dataclass
@@ -242,6 +342,7 @@ class _Recording:
     montage: Optional[Mapping[str, Sequence[float]]] = None  # positions that came with the recording (mne)
     line_freq: Optional[float] = None
     time_offset: float = 0.0  # seconds of the first sample (an epoch's tmin)
+    from_mne: bool = False  # read from an mne object (its units come from the file's header)
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -349,34 +450,50 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
         # (channels padded, `channel_mask` built) instead of a collator that cannot stack different channel counts.
         kwargs.setdefault("feature_size", 1)  # one value per channel and sample
         super().__init__(sampling_rate=sampling_rate, padding_value=padding_value, **kwargs)
+        # Every number is checked as it is stored (type, finiteness, sign), so a wrong value fails here, naming the
+        # argument, rather than as NaN output or a scipy error later; `_check_config` checks how they fit together.
         self.sampling_rate = sampling_rate
-        self.window_seconds = float(window_seconds)
-        self.window_stride_seconds = None if window_stride_seconds is None else float(window_stride_seconds)
-        self.l_freq = None if l_freq is None else float(l_freq)
-        self.h_freq = None if h_freq is None else float(h_freq)
-        self.highpass_order = int(highpass_order)
-        self.lowpass_order = int(lowpass_order)
+        self.window_seconds = _check_number(window_seconds, "window_seconds")
+        self.window_stride_seconds = _check_number(window_stride_seconds, "window_stride_seconds", optional=True)
+        self.l_freq = _check_number(l_freq, "l_freq", low=-math.inf, optional=True)  # sign: see _check_config
+        self.h_freq = _check_number(h_freq, "h_freq", low=-math.inf, optional=True)
+        self.highpass_order = _check_order(highpass_order, "highpass_order")
+        self.lowpass_order = _check_order(lowpass_order, "lowpass_order")
         if notch_freq is None or isinstance(notch_freq, str):
             self.notch_freq = notch_freq
-        elif isinstance(notch_freq, numbers.Real):
-            self.notch_freq = [float(notch_freq)]
         else:
-            self.notch_freq = [float(f) for f in notch_freq]
+            frequencies = [notch_freq] if isinstance(notch_freq, numbers.Real) else notch_freq
+            if not isinstance(frequencies, Sequence) or any(
+                isinstance(f, bool) or not isinstance(f, numbers.Real) or not math.isfinite(f) for f in frequencies
+            ):
+                raise ValueError(
+                    f"notch_freq must be a frequency in Hz, a list of them, 'auto' or None; got {notch_freq!r}."
+                )
+            self.notch_freq = [float(f) for f in frequencies]
         self.notch_quality = float(notch_quality)
         self.bipolar_pairs = (
             bipolar_pairs if bipolar_pairs is None or isinstance(bipolar_pairs, str) else list(bipolar_pairs)
         )
         self.units = units
-        self.alaw_A = None if alaw_A is None else float(alaw_A)
-        self.artifact_threshold_uv = float(artifact_threshold_uv)
-        self.flat_threshold_uv = float(flat_threshold_uv)
-        self.padding_value = float(padding_value)
+        self.alaw_A = _check_number(alaw_A, "alaw_A", optional=True)
+        self.artifact_threshold_uv = _check_number(artifact_threshold_uv, "artifact_threshold_uv")
+        self.flat_threshold_uv = _check_number(flat_threshold_uv, "flat_threshold_uv", inclusive=True)
+        self.padding_value = _check_number(padding_value, "padding_value", low=-math.inf)
         if channel_positions is not None and hasattr(channel_positions, "get_positions"):
             channel_positions = positions_from_montage(channel_positions)
         if isinstance(channel_positions, Mapping):  # JSON-friendly: lists of floats, exactly as they come back
             channel_positions = {str(name): [float(v) for v in xyz] for name, xyz in channel_positions.items()}
+        elif channel_positions is not None and not isinstance(channel_positions, str):
+            raise ValueError(
+                "The extractor's channel_positions (saved with it) must be a dict {name: (x, y, z)} in metres, an mne "
+                f"DigMontage or a built-in montage name; got {type(channel_positions).__name__}. Positions given per "
+                "row, as a (channels, 3) array, belong to one call: `extractor(eeg, channel_names=..., "
+                "channel_positions=array)`."
+            )
         self.channel_positions = channel_positions
-        self.position_bounds = [float(b) for b in position_bounds]
+        if isinstance(position_bounds, (str, bytes)) or not isinstance(position_bounds, (Sequence, np.ndarray)):
+            raise ValueError(f"position_bounds must be [low, high] in metres, got {position_bounds!r}.")
+        self.position_bounds = [_check_number(b, "position_bounds", low=-math.inf) for b in position_bounds]
         self._check_config()
 
     # ------------------------------------------------------------------------------------------------------------------
@@ -420,7 +537,7 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
                 f"notch_freq must be a frequency, a list of them, 'auto' or None; got {self.notch_freq!r}."
             )
         if isinstance(self.notch_freq, list) and any(f <= 0 for f in self.notch_freq):
-            raise ValueError(f"notch frequencies must be positive, got {self.notch_freq}.")
+            raise ValueError(f"notch_freq: notch frequencies must be positive, got {self.notch_freq}.")
         if isinstance(self.bipolar_pairs, str) and self.bipolar_pairs != "double_banana":
             raise ValueError(
                 f"bipolar_pairs must be 'double_banana', a list of 'A-B' names or None; got {self.bipolar_pairs!r}."
@@ -443,6 +560,12 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
             )
         if self.alaw_A is not None and self.alaw_A <= 0:
             raise ValueError(f"alaw_A must be positive, got {self.alaw_A}.")
+        if self.alaw_A is not None and math.e + math.log(self.alaw_A) <= 0:
+            # the companding divides by e + ln(A): zero at A = exp(-e), and below it the curve runs backwards
+            raise ValueError(
+                f"alaw_A must be above exp(-e) = {math.exp(-math.e):.4f}, where A-law's denominator e + ln(A) is "
+                f"positive; got {self.alaw_A} (the paper uses 0.25)."
+            )
         if len(self.position_bounds) != 2 or not self.position_bounds[0] < self.position_bounds[1]:
             raise ValueError(
                 f"position_bounds must be [low, high] in metres with low < high, got {self.position_bounds}."
@@ -726,7 +849,7 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
                 raise ValueError(f"The {type(recording).__name__} has no good EEG channel (channel types 'eeg', not bad).")
             names = [info["chs"][i]["ch_name"] for i in picks]
             rate = float(info["sfreq"])
-            scale = UNITS_TO_MICROVOLTS["V"]
+            scale = _check_units("V" if units is None else units)  # overrides a header that mislabels its units
             total = int(recording.n_times)
             montage = recording.get_montage() if hasattr(recording, "get_montage") else None
             positions = None
@@ -758,7 +881,8 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
         start = 0
         while start < total:
             first, last = max(0, start - margin), min(total, start + chunk + reach + margin)
-            piece = _Recording(read(first, last), names, rate, scale, positions, line_freq, first / rate)
+            piece = _Recording(read(first, last), names, rate, scale, positions, line_freq, first / rate,
+                               _is_mne_like(recording))
             try:
                 result = self._preprocess(piece, channel_positions)
             except ValueError as error:
@@ -775,6 +899,9 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
     def _preprocess(self, recording: _Recording, channel_positions=None) -> dict[str, Any]:
         signal, names, rate = recording.signal, recording.channel_names, recording.sampling_rate
         self._check_signal(signal, names, rate)
+        self._check_amplitude(signal, recording)
+        line_freq = _check_line_freq(recording.line_freq)
+        channel_positions = _positions_by_row(channel_positions, names)  # an array's rows follow the input channels
 
         # Positions first: a montage problem should fail before any filtering.
         signal, names = self._rereference(signal, names)
@@ -782,10 +909,10 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
         self._check_bounds(positions, names)
 
         microvolts = signal * recording.to_microvolts  # a new array: the caller's data is never modified
-        self._warn_on_units(microvolts)
+        self._warn_on_units(microvolts, recording.from_mne)
         microvolts -= microvolts.mean(axis=-1, keepdims=True)  # no DC step for the filters to ring on
 
-        notch = self._notch_freqs(recording.line_freq)
+        notch = self._notch_freqs(line_freq)
         sos = design_filter(
             rate, self.l_freq, self.h_freq, self.highpass_order, self.lowpass_order, notch, self.notch_quality
         )
@@ -797,8 +924,16 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
         windows = np.lib.stride_tricks.sliding_window_view(resampled, self.window_length, axis=-1)[:, starts]
         windows = windows.transpose(1, 0, 2)  # (W, C, T)
         magnitude = np.abs(windows)
+        channel_peak = magnitude.max(axis=2)  # (W, C); NaN propagates
+        if not np.isfinite(channel_peak).all():  # a guard: the checks above should leave nothing to catch here
+            broken = sorted({names[c] for c in np.argwhere(~np.isfinite(channel_peak))[:, 1]})
+            raise ValueError(
+                f"Filtering gave non-finite values (channels {broken}); "
+                f"the input peaks at {np.abs(microvolts).max():.3g} µV after unit conversion. Check the units and the "
+                "filter settings (l_freq, h_freq, highpass_order, lowpass_order, notch_freq)."
+            )
         artifact_amplitude = (magnitude > self.artifact_threshold_uv).any(axis=(1, 2))
-        artifact_flat = (magnitude.max(axis=2) < self.flat_threshold_uv).any(axis=1)
+        artifact_flat = (channel_peak < self.flat_threshold_uv).any(axis=1)
         if self.alaw_A is not None:
             windows = a_law_compress(windows, self.alaw_A)
         return {
@@ -842,9 +977,7 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
             if _is_mne_like(item):
                 if names_per_item[index] is not None:
                     raise ValueError("channel_names are read from mne objects; do not pass them for one.")
-                if units not in (None, "V"):
-                    raise ValueError(f"mne objects hold volts; units={units!r} cannot apply to them.")
-                recordings.extend(self._unpack_mne(item, rates[index]))
+                recordings.extend(self._unpack_mne(item, rates[index], units))
                 continue
             array = _to_numpy(item, "raw_eeg")
             rate = _check_rate(rates[index], "array inputs")
@@ -894,7 +1027,10 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
             return list(value)
         return [value] * count
 
-    def _unpack_mne(self, obj, rate) -> list[_Recording]:
+    def _unpack_mne(self, obj, rate, units=None) -> list[_Recording]:
+        """One `_Recording` per mne Raw (or per epoch). mne converts the file's samples to volts using the units its
+        header declares; `units` (None = "V") overrides that for files whose header mislabels them (µV samples
+        labelled volts: `units="uV"`)."""
         info = obj.info
         sfreq = float(info["sfreq"])
         if rate is not None and _check_rate(rate, "mne objects") != sfreq:
@@ -925,11 +1061,11 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
                 if name in names and any(abs(v) > 0 for v in xyz)  # mne marks "no position" with zeros
             } or None
         line_freq = info.get("line_freq")
-        scale = UNITS_TO_MICROVOLTS["V"]
+        scale = _check_units("V" if units is None else units)
         if data.ndim == 3:  # Epochs: (epochs, channels, time), each epoch a recording starting at tmin
             offset = float(getattr(obj, "tmin", 0.0))
-            return [_Recording(epoch, names, sfreq, scale, positions, line_freq, offset) for epoch in data]
-        return [_Recording(data, names, sfreq, scale, positions, line_freq)]
+            return [_Recording(epoch, names, sfreq, scale, positions, line_freq, offset, True) for epoch in data]
+        return [_Recording(data, names, sfreq, scale, positions, line_freq, from_mne=True)]
 
     def _check_signal(self, signal: np.ndarray, names: Sequence[str], rate: float):
         if signal.ndim != 2:
@@ -1008,7 +1144,23 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
                 "must be metres in MNE's head frame (+x right ear, +y nasion, +z up), not millimetres or centimetres."
             )
 
-    def _warn_on_units(self, microvolts: np.ndarray):
+    @staticmethod
+    def _check_amplitude(signal: np.ndarray, recording: _Recording):
+        """Refuse amplitudes no EEG has (beyond `MAX_ABS_MICROVOLTS` after unit conversion), before they overflow."""
+        peak = max(float(signal.max()), -float(signal.min()))  # in the recording's units; two passes, no copy
+        microvolts = peak * recording.to_microvolts  # Python floats: inf, never an overflow warning
+        if microvolts <= MAX_ABS_MICROVOLTS:
+            return
+        units = next(name for name, scale in UNITS_TO_MICROVOLTS.items() if scale == recording.to_microvolts)
+        where = "the mne object's values (volts, per its file header)" if recording.from_mne else "the samples"
+        raise ValueError(
+            f"The recording reaches {peak:.3g} {units} = {microvolts:.3g} µV ({where} read as {units!r}): beyond "
+            f"{MAX_ABS_MICROVOLTS:.0e} µV no amplifier records EEG, and filtering such numbers overflows. Check the "
+            "units (`units=` of the call: 'V', 'mV', 'uV' or 'nV') and that the array holds the signal, not raw "
+            "integer counts or a corrupted file."
+        )
+
+    def _warn_on_units(self, microvolts: np.ndarray, from_mne: bool = False):
         step = max(1, microvolts.shape[-1] // 4096)  # a subsample is enough to tell µV from V
         sample = microvolts[:, ::step]
         spread = np.median(np.abs(sample - np.median(sample, axis=-1, keepdims=True)), axis=-1)
@@ -1020,19 +1172,30 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
         if median < low:
             warnings.warn(
                 f"The median absolute amplitude is {median:.3g} µV after unit conversion, far below EEG's µV range: "
-                "the data look like volts passed with units='uV' (pass units='V').",
-                UserWarning,
+                + (
+                    "the mne object's values are far below EEG in volts: leave units= out (mne objects hold volts) "
+                    "unless the file's header mislabels its samples."
+                    if from_mne
+                    else "the data look like volts passed with units='uV' (pass units='V')."
+                ),
+                UnitsWarning,
                 stacklevel=4,
             )
         elif median > high:
             warnings.warn(
                 f"The median absolute amplitude is {median:.3g} µV after unit conversion, far above EEG's µV range: "
-                "the data look like µV passed with units='V' (pass units='uV').",
-                UserWarning,
+                + (
+                    "the samples look like µV that the file's header labels as volts (pass units='uV' with the mne "
+                    "object to read its values as µV; in a `neuript prepare` recipe set `source: {units: uV}`)."
+                    if from_mne
+                    else "the data look like µV passed with units='V' (pass units='uV')."
+                ),
+                UnitsWarning,
                 stacklevel=4,
             )
 
     def _notch_freqs(self, line_freq: Optional[float]) -> tuple[float, ...]:
+        line_freq = _check_line_freq(line_freq)  # also for the streaming path, which calls this directly
         if self.notch_freq is None:
             return ()
         if self.notch_freq == "auto":

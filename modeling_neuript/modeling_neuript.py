@@ -207,6 +207,11 @@ class NeurIPTElectrodePositionEmbedding(nn.Module):
 # of one vocabulary must be more than twice as far apart, so the match is unique.
 LEARNED_POSITION_TOLERANCE = 1e-3
 
+# The largest |input_values| the model accepts. The feature extractor's output is A-law-companded µV (about ±20 for
+# anything an amplifier records) or, with `alaw_A=None`, plain µV (±1e6 is a volt). Far beyond it float32 squares
+# overflow (from ~1e19) in normalisation and the reconstruction loss and the model would return NaN for finite input.
+MAX_INPUT_MAGNITUDE = 1e6
+
 
 def vocabulary_positions(channel_vocabulary) -> tuple[list[str], list[list[float]]]:
     """Names and positions `(V, 3)` of a `config.channel_vocabulary` (names resolved through the electrode tables, or
@@ -1124,12 +1129,23 @@ class NeurIPTModel(NeurIPTPreTrainedModel):
                 real = channel_mask.to(input_values.device)
                 if not bool(real.any(dim=1).all()):
                     raise ValueError("channel_mask marks every channel of some sample as padding.")
-            finite = torch.isfinite(input_values).all(dim=-1) | ~real
+            values = input_values.detach()
+            peak = torch.maximum(values.amax(dim=-1), -values.amin(dim=-1))  # (B, C); NaN propagates
+            finite = torch.isfinite(peak) | ~real
             if not bool(finite.all()):
                 bad = (~finite).nonzero().tolist()[:5]
                 raise ValueError(
                     f"input_values contains NaN or inf at (sample, channel) {bad}: interpolate or drop those channels "
                     f"before calling the model."
+                )
+            too_large = (peak > MAX_INPUT_MAGNITUDE) & real
+            if bool(too_large.any()):
+                bad = too_large.nonzero().tolist()[:5]
+                raise ValueError(
+                    f"input_values reach {float(peak[too_large].max()):.3g} at (sample, channel) {bad}, beyond the "
+                    f"model's range of ±{MAX_INPUT_MAGNITUDE:.0e}: the model takes NeurIPTFeatureExtractor's output "
+                    "(A-law-companded µV, about ±20; plain µV with alaw_A=None), not raw volts x 1e6 or counts. Run "
+                    "the recording through the feature extractor (check its `units`)."
                 )
             low, high = self.config.position_bounds
             positions = channel_positions.to(input_values.device)

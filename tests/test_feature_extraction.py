@@ -455,11 +455,11 @@ def test_nan_and_inf_name_the_channel_and_count(extractor):
 
 
 @pytest.mark.parametrize(
-    "scale, units, hint",
-    [(1e-6, "uV", "look like volts passed with units='uV'"), (1e6, "V", "look like µV passed with units='V'")],
+    "factor, units, hint",
+    [(1.0, "uV", "look like volts passed with units='uV'"), (1e6, "V", "look like µV passed with units='V'")],
 )
-def test_wrong_units_warn(extractor, scale, units, hint):
-    signal = noise(2, 8, 128, scale=20e-6) * (1e6 * scale)  # 20 µV EEG written in the wrong unit
+def test_wrong_units_warn(extractor, factor, units, hint):
+    signal = noise(2, 8, 128, scale=20e-6) * factor  # 20 µV EEG written in the wrong unit (volts, or µV numbers)
     with pytest.warns(UserWarning, match=hint):
         extractor(signal, channel_names=["C3", "C4"], sampling_rate=128, units=units)
     with warnings.catch_warnings():

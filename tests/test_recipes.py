@@ -316,7 +316,8 @@ def test_short_recordings_are_dropped_by_the_five_minute_rule(monkeypatch):
     raw = synthetic_raw(recipe["info"]["channel_names"], [], minutes=4, rate=128.0)
     monkeypatch.setattr(prepare, "read_recording", lambda spec, recipe: raw.copy())
     spec = prepare.RecordingSpec("short", "s1", "file", path="short.edf")
-    assert prepare.window_rows(spec, recipe, "pretraining") == []
+    with pytest.raises(prepare.RecordingSkipped, match=r"too short: 4.00 min, below .*min_recording_minutes = 5"):
+        prepare.window_rows(spec, recipe, "pretraining")
 
 
 # ----------------------------------------------------------------------------------------------------------------------

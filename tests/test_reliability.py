@@ -26,7 +26,7 @@ from modeling_neuript import (
     NeurIPTModel,
 )
 from modeling_neuript.electrodes_neuript import channel_key, resolve_channel_positions
-from modeling_neuript.feature_extraction_neuript import a_law_compress, resampling_factors
+from modeling_neuript.feature_extraction_neuript import MAX_ABS_MICROVOLTS, a_law_compress, resampling_factors
 from reliability_registry import PEAK_RSS_MIB, count
 
 SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -119,6 +119,8 @@ def oracle_error(case, extractor) -> str | None:
         return "NaN or inf samples"
     if signal.shape[1] / case["rate"] < extractor.window_seconds or signal.shape[1] < 2:
         return "too short"
+    if np.abs(signal).max() / UNITS[case["units"]] > MAX_ABS_MICROVOLTS:  # e.g. inf stored as int32's largest value
+        return "no amplifier records EEG"
     try:
         resolve_channel_positions(case["names"])
     except ValueError as error:
@@ -350,6 +352,216 @@ def test_padding_never_changes_real_channels(channels, padded, time, seed):
         together = model(torch.cat([values, junk], 1), torch.cat([positions, torch.zeros(1, padded, 3)], 1),
                          channel_mask=mask).last_hidden_state
     torch.testing.assert_close(together[:, :channels], alone, atol=1e-5, rtol=1e-4)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Extreme and mistaken arguments: every outcome is a finite result or a ValueError naming the argument. The cases are
+# classified and counted (clear errors, finite results, unclear errors, silent non-finite outputs, wrong values
+# silently accepted) and the test fails listing the bad ones, so the summary line reports the counts either way.
+# ----------------------------------------------------------------------------------------------------------------------
+
+NAN, INF = float("nan"), float("inf")
+# argument: (values that must work, values that must be refused); None in "valid" = left at its default
+EXTRACTOR_ARGUMENTS = {
+    "sampling_rate": ([256.0, 160, 1000.0],
+                      [1 / 256, 1e-9, 0.0, -256.0, NAN, INF, True, "256", 0.999, 1e12, [256, 128]]),
+    "line_freq": ([None, 50.0, 60, 1e9], [-50, True, 0, NAN, INF, "50", [50]]),
+    "units": ([None, "V"], ["microvolts", 1e-6, ["V"], "kV"]),
+    "channel_positions": ([None, "rows", "row_lists", "biosemi64"],
+                          ["rows_2", "rows_nan", "rows_mm", "no_such_montage", 3.0]),
+    "amplitude": ([1e-4, 1e-300, 5e-324, 9e5], [np.finfo(np.float64).max, 1e303]),  # max |sample| in volts
+    "highpass_order": ([4, 1, 12], [1000, 0, -1, 2.5, True, "4"]),
+    "lowpass_order": ([8, 2.0], [1000, 0, 3.5]),
+    "l_freq": ([0.1, 1e-3, None, 20.0], [1e-7, 1e-9, 0.0, -0.1, NAN, INF, 30.0, "0.1"]),
+    "h_freq": ([30.0, 31.99, None], [1e-9, 32.0, NAN, INF, -30.0]),
+    "notch_freq": (["auto", None, 50.0, [1e9]], [True, NAN, [0.0], [INF], ["50"], "fifty"]),
+    "alaw_A": ([0.25, 1.0, 1e300, None], [1e-300, math.exp(-math.e), NAN, INF, -1.0]),
+    "artifact_threshold_uv": ([100.0, 1e300], [NAN, -1.0, INF, 0.0]),
+    "flat_threshold_uv": ([3.0, 0.0], [NAN, -1.0, INF]),
+    "window_seconds": ([4.0, 1 / 64], [NAN, INF, 1e9, 1e-9, 0.3]),
+    "padding_value": ([0.0, -1e300], [NAN, INF]),
+    "position_bounds": ([(-0.15, 0.15)], [(NAN, 0.15), (0.15, -0.15), (-INF, INF), "x"]),
+}
+CALL_ARGUMENTS = ("sampling_rate", "line_freq", "units", "channel_positions", "amplitude")
+# words by which an error names the argument (besides its own name)
+ARGUMENT_WORDS = {
+    "amplitude": ("no amplifier records EEG",),
+    "channel_positions": ("montage", "position"),
+    "sampling_rate": ("too short",),  # "too short: 5120 samples at 1e+12 Hz = 5.12e-09 s, but one window needs 4 s"
+    "window_seconds": ("too short",),
+    "l_freq": ("filters cannot be built",),
+    "highpass_order": ("filters cannot be built",),
+    "lowpass_order": ("filters cannot be built",),
+}
+EXTRACTOR_NAMES = ["Fp1", "Cz", "O2"]
+COLIN = {"Fp1": (-0.029, 0.083, -0.003), "Cz": (0.0, 0.0, 0.1), "O2": (0.028, -0.1, 0.005)}
+
+
+def extractor_call(arguments: dict, seed: int):
+    """Build the extractor and make the call that `arguments` ({name: value}, the rest default) describe."""
+    constructor = {k: v for k, v in arguments.items() if k not in CALL_ARGUMENTS}
+    extractor = NeurIPTFeatureExtractor(**constructor)
+    rate = arguments.get("sampling_rate", 256.0)
+    usable = rate if isinstance(rate, (int, float)) and not isinstance(rate, bool) and 1 <= rate <= 5000 else 256.0
+    samples = int(20 * usable)
+    rng = np.random.default_rng(seed)
+    signal = rng.normal(size=(3, samples))
+    signal = signal / np.abs(signal).max() * arguments.get("amplitude", 1e-4)  # in this order: no overflow at max
+    rows = np.array([COLIN[n] for n in EXTRACTOR_NAMES])
+    forms = {"rows": rows, "row_lists": rows.tolist(), "rows_2": rows[:2], "rows_nan": np.where(rows == 0, NAN, rows),
+             "rows_mm": rows * 1000}
+    positions = forms.get(arguments.get("channel_positions"), arguments.get("channel_positions"))
+    call = dict(channel_names=EXTRACTOR_NAMES, sampling_rate=rate, channel_positions=positions, return_tensors="np")
+    for name in ("line_freq", "units"):
+        if name in arguments:
+            call[name] = arguments[name]
+    return extractor(signal, **call)
+
+
+def classify(run, hostile: list[str], aliases: dict, names_are_words: bool = True) -> str:
+    """'finite' | 'clear' (a ValueError naming a hostile argument: its name if `names_are_words`, or an alias) |
+    'unclear' | 'nonfinite' | 'accepted' (a wrong value that gave a result)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unit warnings are expected for the extreme amplitudes
+            outputs = run()
+    except ValueError as error:
+        words = [w for name in hostile for w in ((name,) if names_are_words else ()) + tuple(aliases.get(name, ()))]
+        return "clear" if hostile and any(w in str(error) for w in words) else f"unclear: {error}"
+    except Exception as error:  # noqa: BLE001 - the category under test
+        return f"unclear: {type(error).__name__}: {error}"
+    finite = all(bool(np.isfinite(np.asarray(v, dtype=np.float64)).all()) for v in outputs)
+    if not finite:
+        return "nonfinite"
+    return "accepted" if hostile else "finite"
+
+
+@st.composite
+def extractor_arguments(draw):
+    names = draw(st.lists(st.sampled_from(sorted(EXTRACTOR_ARGUMENTS)), min_size=1, max_size=2, unique=True))
+    arguments, hostile = {}, []
+    for name in names:
+        valid, invalid = EXTRACTOR_ARGUMENTS[name]
+        if draw(st.booleans()):
+            value = draw(st.sampled_from(invalid))
+            hostile.append(name)
+        else:
+            value = draw(st.sampled_from(valid))
+        if value is not None:
+            arguments[name] = value
+    return arguments, hostile, draw(st.integers(0, 2**16))
+
+
+def _record(outcomes: dict, outcome: str, case) -> None:
+    kind = outcome.split(":")[0]
+    outcomes.setdefault(kind, []).append((case, outcome))
+    count("cases")
+    if kind in ("unclear", "nonfinite", "accepted"):
+        count({"unclear": "unclear_errors", "nonfinite": "silent_nonfinite", "accepted": "silently_accepted"}[kind])
+
+
+def test_extreme_extractor_arguments_give_finite_results_or_errors_that_name_them():
+    outcomes: dict = {}
+
+    @settings(max_examples=500, **SETTINGS)
+    @given(case=extractor_arguments())
+    def one(case):
+        arguments, hostile, seed = case
+
+        def run():
+            features = extractor_call(arguments, seed)
+            return [features[k] for k in ("input_values", "channel_positions", "window_start_seconds")]
+
+        _record(outcomes, classify(run, hostile, ARGUMENT_WORDS), (arguments, hostile))
+
+    one()
+    bad = [entry for kind in ("unclear", "nonfinite", "accepted") for entry in outcomes.get(kind, [])]
+    print({kind: len(entries) for kind, entries in outcomes.items()})
+    assert not bad, f"{len(bad)} of {sum(map(len, outcomes.values()))} cases: " + "\n".join(map(str, bad[:10]))
+    assert len(outcomes.get("clear", [])) > 100 and len(outcomes.get("finite", [])) > 50  # both paths exercised
+
+
+# argument: (values that must work, values that must be refused)
+MODEL_ARGUMENTS = {
+    "magnitude": ([1.0, 1e3, 1e6, 1e-30, 1e-45, 0.0], [1.01e6, 1e20, 3e38]),  # max |input_values|
+    "dtype": (["float32", "float64", "bfloat16"], ["int64"]),
+    "positions": (["head", "one_point", "at_bounds"], ["outside", "huge", "nan"]),
+    "time": ([64, 17, 128], [1]),  # the tiny preset's patch_size is 1; pretraining needs 2 points
+    "mask": (["none", "padded"], ["all_padded"]),
+}
+MODEL_ALIASES = {  # the words by which the model's errors name each problem
+    "magnitude": ("beyond the model's range", "NaN or inf", "input_values"),  # bfloat16 of 3e38 can round to inf
+    "dtype": ("floating point",),
+    "positions": ("channel_positions",),
+    "time": ("patch_size", "at least 2 time points"),
+    "mask": ("channel_mask",),
+}
+
+
+@st.composite
+def model_arguments(draw):
+    arguments, hostile = {}, []
+    for name in draw(st.lists(st.sampled_from(sorted(MODEL_ARGUMENTS)), min_size=1, max_size=2, unique=True)):
+        valid, invalid = MODEL_ARGUMENTS[name]
+        if draw(st.booleans()):
+            arguments[name] = draw(st.sampled_from(invalid))
+            hostile.append(name)
+        else:
+            arguments[name] = draw(st.sampled_from(valid))
+    kind = draw(st.sampled_from(["encoder", "classifier", "pretraining"]))
+    if kind != "pretraining" and "time" in hostile:
+        hostile.remove("time")  # one time point is a valid input of the encoder and the classifier
+    return arguments, hostile, kind, draw(st.integers(0, 2**16))
+
+
+def model_call(arguments: dict, kind: str, seed: int):
+    generator = torch.Generator().manual_seed(seed)
+    batch, channels, time = 2, 3, arguments.get("time", 64)
+    values = torch.randn(batch, channels, time, generator=generator, dtype=torch.float64)
+    values = values / values.abs().max() * arguments.get("magnitude", 1.0)
+    positions = (torch.rand(batch, channels, 3, generator=generator) - 0.5) * 0.2
+    choice = arguments.get("positions", "head")
+    if choice == "one_point":
+        positions[:] = torch.tensor([0.0, 0.0, 0.1])
+    elif choice == "at_bounds":
+        positions[..., 0] = 0.15
+    elif choice == "outside":
+        positions[0, 0, 2] = 0.16
+    elif choice == "huge":
+        positions[0, 0] = 1e30  # channel 0 is real under every mask
+    elif choice == "nan":
+        positions[0, 1, 0] = NAN
+    mask = {"none": None, "padded": torch.tensor([[1, 1, 0], [1, 0, 0]]),
+            "all_padded": torch.tensor([[1, 1, 1], [0, 0, 0]])}[arguments.get("mask", "none")]
+    dtype = arguments.get("dtype", "float32")
+    values = values.round().long() if dtype == "int64" else values.to(getattr(torch, dtype))
+    real = torch.ones(batch, channels, dtype=torch.bool) if mask is None else mask.bool()
+    model = cached_model(kind)
+    with torch.no_grad():
+        torch.manual_seed(seed)
+        out = model(values, positions, channel_mask=mask)
+    if kind == "encoder":
+        return [out.last_hidden_state[real].float()]
+    if kind == "classifier":
+        return [out.logits.float()]
+    return [out.reconstruction[real].float(), out.loss.float()]
+
+
+def test_extreme_model_inputs_give_finite_outputs_or_errors_that_name_them():
+    outcomes: dict = {}
+
+    @settings(max_examples=150, **SETTINGS)
+    @given(case=model_arguments())
+    def one(case):
+        arguments, hostile, kind, seed = case
+        _record(outcomes, classify(lambda: model_call(arguments, kind, seed), hostile, MODEL_ALIASES, False),
+                (arguments, hostile, kind))
+
+    one()
+    bad = [entry for kind in ("unclear", "nonfinite", "accepted") for entry in outcomes.get(kind, [])]
+    print({kind: len(entries) for kind, entries in outcomes.items()})
+    assert not bad, f"{len(bad)} of {sum(map(len, outcomes.values()))} cases: " + "\n".join(map(str, bad[:10]))
+    assert len(outcomes.get("clear", [])) > 40 and len(outcomes.get("finite", [])) > 30
 
 
 # ----------------------------------------------------------------------------------------------------------------------

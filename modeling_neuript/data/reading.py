@@ -30,7 +30,27 @@ def load_prepared(path: os.PathLike):
     dataset = load_from_disk(str(root / "data"))
     extractor = NeurIPTFeatureExtractor.from_pretrained(root)
     manifest = json.loads((root / "manifest.json").read_text())
+    check_prepared(root, dataset, extractor, manifest)
     return dataset, extractor, manifest
+
+
+def check_prepared(root: Path, dataset, extractor: NeurIPTFeatureExtractor, manifest: dict):
+    """The three parts of a prepared folder describe each other: the manifest counts the windows `data/` holds, and the
+    windows are as long as `preprocessor_config.json` says. A folder written by an interrupted or mixed-up run fails
+    here, by name, instead of training on windows the extractor would not make."""
+    if manifest.get("windows", len(dataset)) != len(dataset):
+        raise ValueError(
+            f"{root}: manifest.json counts {manifest['windows']} windows but data/ holds {len(dataset)} (a run was "
+            "interrupted between writing them, or the folder was edited); run `neuript prepare` on it again."
+        )
+    if len(dataset):
+        length = len(dataset[0]["input_values"][0])
+        if length != extractor.window_length:
+            raise ValueError(
+                f"{root}: the windows in data/ have {length} samples but preprocessor_config.json makes windows of "
+                f"{extractor.window_seconds:g} s = {extractor.window_length} samples; the folder mixes two runs. "
+                "Prepare again with `neuript prepare --overwrite` (or into a new folder)."
+            )
 
 
 class WindowCollator:
