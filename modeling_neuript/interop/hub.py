@@ -60,6 +60,8 @@ def save_for_hub(
     repo_id: Optional[str] = None,
     tags: Sequence[str] = (),
     pipeline_tag: Optional[str] = None,
+    extra_sections: Sequence[str] = (),
+    extra_files: Optional[dict] = None,
 ) -> Path:
     """
     Write a complete Hub repository for a NeurIPT model into `directory` (replaced as a whole, atomically). Works
@@ -83,6 +85,9 @@ def save_for_hub(
             `eeg-classification`).
         pipeline_tag: the Hub task. Default: `"other"` for classifiers (the Hub has no EEG task, and the architecture
             suffix would otherwise be read as text classification), `"feature-extraction"` for encoders.
+        extra_sections: Markdown sections added to the card after its summary (e.g. the provenance of converted
+            weights).
+        extra_files: `{file name: text}` written next to the model (e.g. `conversion.json`).
 
     Returns:
         The folder (`Path`).
@@ -110,6 +115,7 @@ def save_for_hub(
         repo_id=repo_id,
         tags=tags,
         pipeline_tag=pipeline_tag,
+        extra_sections=extra_sections,
     )
 
     def write(folder: Path):
@@ -126,6 +132,8 @@ def save_for_hub(
         config_path.write_text(json.dumps(saved, indent=2, sort_keys=True) + "\n")
         if evaluation is not None:
             (folder / "metrics.json").write_text(json.dumps(evaluation, indent=2) + "\n")
+        for name, text in (extra_files or {}).items():
+            (folder / name).write_text(text)
         card.save(folder / "README.md")
         check_hub_folder(folder)
 
@@ -334,6 +342,7 @@ def model_card(
     repo_id=None,
     tags=(),
     pipeline_tag=None,
+    extra_sections=(),
 ):
     """The `huggingface_hub.ModelCard` of a NeurIPT model (see `save_for_hub` for the arguments)."""
     from huggingface_hub import ModelCard, ModelCardData
@@ -380,6 +389,7 @@ def model_card(
         f"| patch size | {config.patch_size} sample(s) |\n"
         f"| saved with | transformers {transformers.__version__}, neuript {getattr(config, 'neuript_version', None)} |"
     )
+    sections.extend(extra_sections)
 
     sections.append(
         "## Preprocessing contract\n\nThe model only gives meaningful outputs on inputs prepared exactly "
