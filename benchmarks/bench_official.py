@@ -127,9 +127,10 @@ def main(argv=None):
     for item in filter(None, (args.batch or "").split(",")):
         size, value = item.split("=")
         batches[size] = int(value)
-    rows = []
+    columns = ["size", "model", "mode", "batch", "code", "samples/s", "× authors"]
     for size in args.sizes.split(","):
         for kind in args.models.split(","):
+            rows = []
             functions = step_functions(size, kind, batches[size])
             for index, mode in enumerate(("infer", "train")):
                 if mode not in args.modes.split(","):
@@ -145,16 +146,15 @@ def main(argv=None):
                     })
                     print(rows[-1], flush=True)
             del functions
-    table = harness.markdown_table(rows, ["size", "model", "mode", "batch", "code", "samples/s", "× authors"])
-    print(table)
-    if args.record:
-        harness.append_section(
-            "CPU: the authors' model beside ours, same run (fp32)",
-            "The authors' code (their SMALL / PAPER sizes: SMALL keeps d_ff = 768) and ours with the same weights, "
-            "timed interleaved; median of the rounds. CPU only (no GPU in this session). `× authors` is the "
-            "same-run ratio of samples/s.\n\n" + table,
-        )
-
+            table = harness.markdown_table(rows, columns)
+            print(table, flush=True)
+            if args.record:  # one section per size × model, so that a run cut short keeps what it measured
+                harness.append_section(
+                    f"CPU: the authors' {size} {kind} model beside ours, same run (fp32)",
+                    "The authors' code (their sizes: SMALL keeps d_ff = 768) and ours with the same weights, timed "
+                    "interleaved; median of the rounds. CPU only (no GPU in this session). `× authors` is the "
+                    "same-run ratio of samples/s.\n\n" + table,
+                )
 
 if __name__ == "__main__":
     main()

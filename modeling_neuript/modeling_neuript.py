@@ -714,11 +714,11 @@ def attention_query_masks(
         return rows | ~rows.any(dim=-1, keepdim=True)
 
     visible = ~token_mask
-    time_mask = masks(visible.reshape(batch * channels, length), real.reshape(batch * channels, length))
-    channel_mask = masks(
+    time_stage = masks(visible.reshape(batch * channels, length), real.reshape(batch * channels, length))
+    channel_stage = masks(
         visible.transpose(1, 2).reshape(batch * length, channels), real.transpose(1, 2).reshape(batch * length, channels)
     )
-    return time_mask, channel_mask
+    return time_stage, channel_stage
 
 
 class NeurIPTCheckpointingLayer(GradientCheckpointingLayer):
@@ -1591,7 +1591,8 @@ class IntraInterLobePooling(nn.Module):
         """
         membership = self.membership(channel_positions, channel_mask).to(hidden_states[0].dtype)  # (B, G, C)
         counts = membership.sum(dim=-1, keepdim=True).clamp(min=1.0)
-        # The embedding output plus the last `num_representations - 1` layer outputs (official head order).
+        # The embedding output plus the last `num_representations - 1` layer outputs, in depth order (the official head
+        # pools the same ones as embedding output, last layer, the one before, ...; the conversion reorders its weights).
         selected = (hidden_states[0],) + tuple(hidden_states[len(hidden_states) - self.num_representations + 1 :])
         pooled = [torch.bmm(membership, h.mean(dim=2)) / counts for h in selected]  # each (B, G, D)
         return torch.cat([p.flatten(1) for p in pooled], dim=-1)

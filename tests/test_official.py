@@ -3,7 +3,7 @@ behaviour by the amounts docs/faithfulness.md quotes.
 
 The authors' model code (MIT) is a read-only reference outside the repository, imported through
 benchmarks/official_reference.py; the tests that need it are skipped, with the reason, where it is absent. Random
-weights, eval mode, fp32; SMALL models at 2 × 20 channels × 64 samples (classification) and 2 × 20 × 32 (pretraining).
+weights, eval mode, fp32; SMALL models at 2 × 20 channels × 64 samples (classification) and 1 × 20 × 32 (pretraining).
 The tests of the compatibility settings themselves run everywhere.
 """
 
