@@ -232,6 +232,10 @@ def test_conversion_names_every_tensor_it_cannot_place_and_every_channel_that_si
     assert report.unverified and all("Fp1-F3" in why for _, why in report.unverified)
     with pytest.raises(ValueError, match="has no decoder"):
         convert_official_state_dict(state_dict, task="pretraining", preset="neuript-small")
+    # The authors' index lists belong to their montage in their order, not to any 20 channels.
+    reordered = parse_channel_names("double_banana")[1][::-1]
+    with pytest.raises(ValueError, match="lobe lists known here index their 20-channel double banana"):
+        convert_official_state_dict(state_dict, preset="neuript-small", channel_names=reordered)
 
 
 def test_reading_unwraps_training_dicts_and_refuses_pickled_objects(tmp_path):

@@ -491,7 +491,7 @@ def convert_official_state_dict(
     # ---- the head
     head_rows = state_dict["classification_head.classification_layer.weight"].shape[0] if has_head else None
     if task == "classification":
-        groups = _lobe_groups(lobe_groups, lobe_grouping, names)
+        groups = _lobe_groups(lobe_groups, lobe_grouping, names, sources)
         if groups is not None:
             config.lobe_groups = [{names[i]: positions[i].tolist() for i in group} for group in groups]
         else:
@@ -723,16 +723,19 @@ def _reorder_pooled_columns(weight: torch.Tensor, representations: int, layers: 
     return torch.cat([blocks[official_level.index(level)] for level in our_levels], dim=1)
 
 
-def _lobe_groups(lobe_groups, lobe_grouping: str, names: list[str]) -> Optional[list[list[int]]]:
+def _lobe_groups(lobe_groups, lobe_grouping: str, names: list[str], sources: list[str]) -> Optional[list[list[int]]]:
     """Channel-index groups (or `None` for our position rules)."""
     if isinstance(lobe_groups, str):
         if lobe_groups == "positions":
             return None
         if lobe_groups == "authors":
-            if len(names) != 20:
+            authors_names, authors = parse_channel_names("double_banana")
+            upper = [[name.upper() for name in listed] for listed in (names, sources, authors_names, authors)]
+            if upper[0] != upper[2] and upper[1] != upper[3]:  # the same channels, by recorded name or by position
                 raise ValueError(
-                    f"The authors' hand-written lobe lists known here are for their 20-channel double banana; these "
-                    f"{len(names)} channels need explicit lobe_groups ('0,1,2;3,4') or lobe_groups='positions'."
+                    f"The authors' hand-written lobe lists known here index their 20-channel double banana in their "
+                    f"order ({','.join(authors)}); these channels ({','.join(sources)}) need explicit lobe_groups "
+                    f"('0,4,12,16;1,5,13') or lobe_groups='positions'."
                 )
             return OFFICIAL_LOBE_GROUPS_20[lobe_grouping]
         lobe_groups = [[int(i) for i in group.split(",") if i.strip()] for group in lobe_groups.split(";")]
