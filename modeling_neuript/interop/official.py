@@ -624,6 +624,11 @@ def convert_official_state_dict(
             continue
         used.add(key)
 
+    if not any(key.endswith("spacial_PE.pe_3d") for key in state_dict):
+        report.notes.append(
+            "the checkpoint carries no electrode-encoding buffers (spacial_PE.pe_3d): the channel names and their order "
+            "could not be checked against it"
+        )
     left_over = sorted(set(state_dict) - used)
     if left_over:
         raise ValueError(
