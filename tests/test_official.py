@@ -232,6 +232,12 @@ def test_conversion_names_every_tensor_it_cannot_place_and_every_channel_that_si
     assert report.unverified and all("Fp1-F3" in why for _, why in report.unverified)
     with pytest.raises(ValueError, match="has no decoder"):
         convert_official_state_dict(state_dict, task="pretraining", preset="neuript-small")
+    # Checkpoints saved without the positional buffers (some fine-tuning code drops them) convert unchecked, same outputs.
+    without_buffers = {k: v for k, v in state_dict.items() if "_PE." not in k}
+    model, report, _ = convert_official_state_dict(without_buffers, preset="neuript-small")
+    assert not report.verified and any("no electrode-encoding buffers" in note for note in report.notes)
+    assert_close(reference.our_outputs(classify_pair.ours, classify_pair)["logits"],
+                 reference.our_outputs(model, classify_pair)["logits"], "logits without the buffers")
     # The authors' index lists belong to their montage in their order, not to any 20 channels.
     reordered = parse_channel_names("double_banana")[1][::-1]
     with pytest.raises(ValueError, match="lobe lists known here index their 20-channel double banana"):
