@@ -58,7 +58,7 @@ METRIC_NAMES = {
 MARKER = "<!-- neuript-card "
 SUMMARY_START, SUMMARY_END = "<!-- trainer-summary -->", "<!-- /trainer-summary -->"
 TEMPLATE_SIGNS = ("generated_from_trainer", "This is the model card of a 🤗 transformers model")
-OPTION_NAMES = ("repo_id", "datasets", "license", "base_model", "tags", "dataset_name")
+OPTION_NAMES = ("repo_id", "datasets", "license", "base_model", "tags", "dataset_name", "extra_sections")
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -102,7 +102,7 @@ def training_summary_of(text: str) -> str:
 
 def write_model_card(folder: Union[str, os.PathLike], evaluation: Optional[dict] = None, **options) -> Optional[Path]:
     """Write (or rewrite) the NeurIPT card of `folder` from the files it holds; `options` (`repo_id`, `datasets`,
-    `license`, `base_model`, `tags`, `dataset_name`) override those the existing card recorded. Returns the card's
+    `license`, `base_model`, `tags`, `dataset_name`, `extra_sections`) override those the existing card recorded. Returns the card's
     path, or `None` when the folder holds a README.md someone else wrote (left untouched)."""
     folder = Path(folder)
     readme = folder / "README.md"
@@ -397,9 +397,12 @@ def model_card_text(
     base_model: Optional[str] = None,
     tags=(),
     dataset_name: Optional[str] = None,
+    extra_sections=(),
 ) -> str:
     """The card's markdown (YAML header included) for a model `config` (config.json as a dict) and its `extractor`
-    (preprocessor_config.json as a dict); either may be `None` while the folder is half saved."""
+    (preprocessor_config.json as a dict); either may be `None` while the folder is half saved. `extra_sections`
+    (markdown) follow the summary, e.g. where converted weights came from; like the other options they are recorded in
+    the card and kept when it is rewritten."""
     from huggingface_hub import ModelCardData
 
     config = config or {}
@@ -456,6 +459,7 @@ def model_card_text(
             f"| saved with | transformers {config.get('transformers_version')}, "
             f"neuript {config.get('neuript_version')} |"
         )
+    sections.extend(extra_sections or ())
 
     if extractor:
         contract = (
@@ -523,7 +527,8 @@ def model_card_text(
         f"note={{arXiv:{ARXIV_ID}}}\n}}\n```"
     )
     options = {"repo_id": repo_id, "datasets": datasets, "license": license, "base_model": base_model,
-               "tags": list(tags or []) or None, "dataset_name": dataset_name}
+               "tags": list(tags or []) or None, "dataset_name": dataset_name,
+               "extra_sections": list(extra_sections or []) or None}
     hidden = MARKER + json.dumps({k: v for k, v in options.items() if v}, sort_keys=True) + " -->"
     return f"---\n{data.to_yaml()}\n---\n\n{hidden}\n\n" + "\n\n".join(sections) + "\n"
 

@@ -34,10 +34,14 @@ COMMANDS = {
         "modeling_neuript.experiments.reproduce", ("ReproduceArguments",), "run_reproduce",
         "Rerun one of the paper's claims at small scale on real EEG and write a report with mean ± std over seeds.",
     ),
+    "convert-official": (
+        "modeling_neuript.interop.official", ("ConvertOfficialArguments",), "run_convert_official",
+        "Convert a checkpoint of the authors' NeurIPT code into a safetensors checkpoint that reproduces its outputs.",
+    ),
 }
 
 # Commands whose first word after the command is a positional name, e.g. `neuript reproduce aamp_vs_random --quick`.
-POSITIONAL = {"reproduce": "experiment"}
+POSITIONAL = {"reproduce": "experiment", "convert-official": "checkpoint"}
 
 # Commands that allocate the same large activations step after step: glibc is told to keep freed memory
 # (`modeling_neuript.training.memory.keep_freed_memory`).

@@ -23,6 +23,15 @@ NEURIPT_AUTO_MAP = {
 
 LOBE_GROUPINGS = ("functional", "hemisphere", "sagittal", "coronal", "none")
 
+# The settings that reproduce the official code where our defaults differ; the first value is the default.
+COMPATIBILITY_CHOICES = {
+    "position_quantization": ("head", "montage"),
+    "merge_padding": ("repeat_last", "repeat_tail"),
+    "expert_capacity_rule": ("routed_slots", "tokens"),
+    "masked_attention": ("keys", "queries"),
+    "decoder_residual": ("pre_norm", "normalized"),
+}
+
 
 class NeurIPTConfig(PretrainedConfig):
     r"""
@@ -45,7 +54,9 @@ class NeurIPTConfig(PretrainedConfig):
         num_attention_heads (`int`, *optional*, defaults to 8): heads of both the time and the channel attention.
         merge_factors (`list[int]`, *optional*, defaults to `[1, 4, 1, 2, 1, 2]`):
             Before layer `l`, groups of `merge_factors[l]` adjacent time tokens are merged into one (1 = no merge).
-            Lengths that do not divide are padded by repeating the last token, as in the official code.
+        merge_padding (`str`, *optional*, defaults to `"repeat_last"`): how a length that does not divide by the merge
+            factor is padded: `"repeat_last"` repeats the last token; `"repeat_tail"` appends the last `pad` tokens
+            once more (the official code; compatibility setting).
         hidden_dropout_prob (`float`, *optional*, defaults to 0.1): dropout on every residual branch.
         attention_dropout (`float`, *optional*, defaults to 0.0): dropout on attention probabilities.
         layer_norm_eps (`float`, *optional*, defaults to 1e-5): epsilon of every LayerNorm (pre-LN).
@@ -74,6 +85,12 @@ class NeurIPTConfig(PretrainedConfig):
             which rescales by the extent of the recording's own montage, a channel's encoding never depends on which
             other channels are present. Positions outside the bounds are an error. (The 10-05 vertex Cz sits at
             z ≈ 0.140 m in that frame, hence ±0.15 m; the grid step is then 6.1 mm.)
+        position_quantization (`str`, *optional*, defaults to `"head"`):
+            How `"grid"` and `"continuous"` encodings scale positions onto the grid. `"head"`: the fixed cube
+            `position_bounds` above. `"montage"`: the official code's rule (compatibility setting) — per sample, each
+            axis is shifted by its minimum over the real channels, all axes are scaled by
+            `(position_grid_size - 1) / max(shifted coordinates)`, then rounded; so the encoding of a channel depends
+            on the other channels of the recording.
 
     Progressive Mixture-of-Experts:
         num_experts_per_layer (`list[int]`, *optional*, defaults to `[0, 0, 2, 4, 4, 6]`):
@@ -93,9 +110,15 @@ class NeurIPTConfig(PretrainedConfig):
             `"official"` (the released code, `E·Σ S_e²/N³`, weak for many tokens) or `"switch"` (`E·Σ f_e·P_e`).
         router_aux_loss_coef (`float`, *optional*, defaults to 0.8): weight of the summed auxiliary loss in the
             total training loss.
-        expert_capacity_factor (`float`, *optional*): if set, each expert takes at most
-            `ceil(capacity_factor · tokens · k / E)` tokens and the rest fall back to the shared expert only (the
-            official code uses capacity `tokens // E`). `None` (default) drops no token.
+        expert_capacity_factor (`float`, *optional*): if set, each expert takes at most a capacity of tokens (see
+            `expert_capacity_rule`), first come first served in token order; a token beyond it loses that routed
+            expert (its weight is zeroed) and keeps the shared expert. `None` (default) drops no token.
+        expert_capacity_rule (`str`, *optional*, defaults to `"routed_slots"`): the capacity of each expert when
+            `expert_capacity_factor = f` is set. `"routed_slots"`: `ceil(f · tokens · k / E)`, the usual rule (room
+            for the average load times f). `"tokens"`: `floor(f · tokens / E)` — with `f = 1` the official code's
+            `tokens // E`, which ignores k: the experts together take at most one slot per token, so at least
+            `(k - 1) / k` of the routing slots are dropped (half with E = 4, k = 2; two thirds with E = 6, k = 3), in
+            training and in inference (compatibility setting).
 
     Pretraining (AAMP) and decoder:
         num_decoder_layers (`int`, *optional*): layers of the reconstruction decoder; `None` = `num_hidden_layers + 1`.
@@ -105,10 +128,26 @@ class NeurIPTConfig(PretrainedConfig):
             mask token / embedding from a fixed random set / unchanged.
         num_random_embeddings (`int`, *optional*, defaults to 64): size of the fixed random set `S`.
         reconstruction_loss_p (`float`, *optional*, defaults to 1.0): exponent of the ℓp reconstruction loss.
+        masked_attention (`str`, *optional*, defaults to `"keys"`): how masked tokens are hidden in the encoder's
+            attention. `"keys"` (the paper's text): no query may attend to a masked token. `"queries"` (the official
+            code; compatibility setting): a masked token attends only to itself, and every visible token attends to
+            all tokens, masked ones included.
+        decoder_residual (`str`, *optional*, defaults to `"pre_norm"`): the decoder layer's cross-attention and MLP
+            blocks. `"pre_norm"`: `x = x + CrossAttn(LN(x))`, `x = x + MLP(LN(x))`. `"normalized"` (the official code;
+            compatibility setting): `x = LN(x)`, `x = x + CrossAttn(x)`, `x = LN(x)`, `x = x + MLP(x)` — the residual
+            stream is replaced by its normalised copy before each block.
+        decoder_encoder_norm (`bool`, *optional*, defaults to `False`): a LayerNorm on the encoder representation
+            before the decoder's cross-attention keys and values (the official code's `norm1_kv`; adds
+            `cross_attention_encoder_norm` to every decoder layer). Compatibility setting.
 
     Classification (IILP):
         lobe_grouping (`str`, *optional*, defaults to `"functional"`): how channels are grouped from their positions:
             `"functional"`, `"hemisphere"`, `"sagittal"`, `"coronal"` or `"none"` (plain mean over channels).
+        lobe_groups (`list[dict[str, list[float]]]`, *optional*): explicit lobe groups instead of `lobe_grouping`'s
+            rules: each group maps channel names to positions (metres, in the frame of the `channel_positions` the model
+            is given), and an input channel belongs to every group that lists a position within 1 mm of its own; a
+            real channel in no group is an error. Written by `neuript convert-official` from the official code's
+            hand-written index lists, so the groups follow the channels whatever their order in a recording.
         classifier_layers (`int`, *optional*): how many layer outputs the head pools, counted from the last layer;
             the embedding output is always pooled too (as in the official code, whose loop over `enc_out[-i]` starts
             at `i = 0`, the embedding). `None` = all layers (`num_hidden_layers + 1` representations).
@@ -118,6 +157,10 @@ class NeurIPTConfig(PretrainedConfig):
             BCE with this K (needs `class_priors`); `None` = cross-entropy.
         class_priors (`list[float]`, *optional*): class frequencies of the training set for the balanced BCE.
         label_smoothing (`float`, *optional*, defaults to 0.0).
+
+    Compatibility settings: `position_quantization`, `merge_padding`, `expert_capacity_rule`, `masked_attention`,
+    `decoder_residual`, `decoder_encoder_norm` and `lobe_groups` reproduce the official code where our defaults
+    differ from it (`neuript convert-official` sets them; docs/faithfulness.md measures each difference).
 
     Example:
 
@@ -155,6 +198,7 @@ class NeurIPTConfig(PretrainedConfig):
         num_hidden_layers=6,
         num_attention_heads=8,
         merge_factors=(1, 4, 1, 2, 1, 2),
+        merge_padding="repeat_last",
         hidden_dropout_prob=0.1,
         attention_dropout=0.0,
         layer_norm_eps=1e-5,
@@ -164,6 +208,7 @@ class NeurIPTConfig(PretrainedConfig):
         unknown_channel_embedding=False,
         position_grid_size=50,
         position_bounds=(-0.15, 0.15),
+        position_quantization="head",
         num_experts_per_layer=(0, 0, 2, 4, 4, 6),
         expert_intermediate_size=512,
         shared_expert_intermediate_size=768,
@@ -174,13 +219,18 @@ class NeurIPTConfig(PretrainedConfig):
         load_balance_loss="official",
         router_aux_loss_coef=0.8,
         expert_capacity_factor=None,
+        expert_capacity_rule="routed_slots",
         num_decoder_layers=None,
         mask_strategy="amplitude",
         mask_ratios=(0.2, 0.35, 0.5),
         mask_replace_probs=(0.8, 0.1, 0.1),
         num_random_embeddings=64,
         reconstruction_loss_p=1.0,
+        masked_attention="keys",
+        decoder_residual="pre_norm",
+        decoder_encoder_norm=False,
         lobe_grouping="functional",
+        lobe_groups=None,
         classifier_layers=None,
         classifier_head="linear",
         classifier_dropout=0.1,
@@ -198,6 +248,7 @@ class NeurIPTConfig(PretrainedConfig):
         self.num_hidden_layers = int(num_hidden_layers)
         self.num_attention_heads = int(num_attention_heads)
         self.merge_factors = [int(m) for m in merge_factors]
+        self.merge_padding = merge_padding
         self.hidden_dropout_prob = float(hidden_dropout_prob)
         self.attention_dropout = float(attention_dropout)
         self.layer_norm_eps = float(layer_norm_eps)
@@ -211,6 +262,7 @@ class NeurIPTConfig(PretrainedConfig):
         self.unknown_channel_embedding = bool(unknown_channel_embedding)
         self.position_grid_size = int(position_grid_size)
         self.position_bounds = [float(b) for b in position_bounds]
+        self.position_quantization = position_quantization
         self.num_experts_per_layer = [int(e) for e in num_experts_per_layer]
         self.expert_intermediate_size = int(expert_intermediate_size)
         self.shared_expert_intermediate_size = int(shared_expert_intermediate_size)
@@ -221,13 +273,22 @@ class NeurIPTConfig(PretrainedConfig):
         self.load_balance_loss = load_balance_loss
         self.router_aux_loss_coef = float(router_aux_loss_coef)
         self.expert_capacity_factor = None if expert_capacity_factor is None else float(expert_capacity_factor)
+        self.expert_capacity_rule = expert_capacity_rule
         self.num_decoder_layers = None if num_decoder_layers is None else int(num_decoder_layers)
         self.mask_strategy = mask_strategy
         self.mask_ratios = [float(r) for r in mask_ratios]
         self.mask_replace_probs = [float(p) for p in mask_replace_probs]
         self.num_random_embeddings = int(num_random_embeddings)
         self.reconstruction_loss_p = float(reconstruction_loss_p)
+        self.masked_attention = masked_attention
+        self.decoder_residual = decoder_residual
+        self.decoder_encoder_norm = bool(decoder_encoder_norm)
         self.lobe_grouping = lobe_grouping
+        self.lobe_groups = (
+            None
+            if lobe_groups is None
+            else [{str(name): [float(v) for v in xyz] for name, xyz in dict(group).items()} for group in lobe_groups]
+        )
         self.classifier_layers = None if classifier_layers is None else int(classifier_layers)
         self.classifier_head = classifier_head
         self.classifier_dropout = float(classifier_dropout)
@@ -350,6 +411,14 @@ class NeurIPTConfig(PretrainedConfig):
             raise ValueError(f"classifier_head must be 'linear' or 'mlp', got {self.classifier_head!r}.")
         if self.load_balance_loss not in ("official", "switch"):
             raise ValueError(f"load_balance_loss must be 'official' or 'switch', got {self.load_balance_loss!r}.")
+        for name, allowed in COMPATIBILITY_CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}.")
+        if self.lobe_groups is not None:
+            if not self.lobe_groups or any(not group for group in self.lobe_groups):
+                raise ValueError("lobe_groups must be a non-empty list of non-empty {channel name: (x, y, z)} groups.")
+            if any(len(xyz) != 3 for group in self.lobe_groups for xyz in group.values()):
+                raise ValueError("lobe_groups must map every channel name to three numbers (x, y, z) in metres.")
         if self.expert_capacity_factor is not None and self.expert_capacity_factor <= 0:
             raise ValueError(f"expert_capacity_factor must be > 0 or None, got {self.expert_capacity_factor}.")
         if self.balanced_bce_k is not None and self.class_priors is None:

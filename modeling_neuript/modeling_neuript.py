@@ -144,6 +144,8 @@ class NeurIPTElectrodePositionEmbedding(nn.Module):
     `config.position_bounds` into `config.position_grid_size` steps (the paper's 0..49 grid); `"continuous"` evaluates
     the same sinusoids at the unrounded grid coordinate. A bipolar channel is passed at the midpoint of its electrodes
     (the feature extractor does that). No parameters: the encoding of a channel depends on its position only.
+    With `config.position_quantization = "montage"` (the official code's rule) the grid spans the recording's own
+    montage instead (`montage_grid_coordinates`), so it depends on the other channels too.
 
     `"learned"` (the ablation of paper Table 11) replaces the sinusoids with `channel_embeddings`, one learned vector
     per entry of `config.channel_vocabulary` (plus a shared "unknown" vector when `config.unknown_channel_embedding`).
@@ -158,6 +160,7 @@ class NeurIPTElectrodePositionEmbedding(nn.Module):
         self.grid_size = config.position_grid_size
         self.continuous = config.position_encoding == "continuous"
         self.learned = config.position_encoding == "learned"
+        self.montage_relative = config.position_quantization == "montage"
         if self.learned:
             names, positions = vocabulary_positions(config.channel_vocabulary)
             self.vocabulary = names
@@ -196,11 +199,42 @@ class NeurIPTElectrodePositionEmbedding(nn.Module):
         `(batch, channels, hidden_size)` float32."""
         if self.learned:
             return self.channel_embeddings[self.channel_index(channel_positions, channel_mask)].to(torch.float32)
-        scaled = (channel_positions.to(torch.float32) - self.low) / (self.high - self.low) * (self.grid_size - 1)
+        if self.montage_relative:
+            scaled = montage_grid_coordinates(channel_positions, self.grid_size, channel_mask)
+        else:
+            scaled = (channel_positions.to(torch.float32) - self.low) / (self.high - self.low) * (self.grid_size - 1)
         scaled = scaled.clamp(0, self.grid_size - 1)  # padded channels may sit anywhere; real ones are checked
         if not self.continuous:
             scaled = scaled.round()
         return torch.cat([sinusoidal_encoding(scaled[..., axis], dim) for axis, dim in enumerate(self.dims)], dim=-1)
+
+
+def montage_grid_coordinates(
+    channel_positions: torch.Tensor, grid_size: int, channel_mask: Optional[torch.Tensor] = None
+) -> torch.Tensor:
+    """The official code's montage-relative grid (`config.position_quantization = "montage"`): per sample, shift each
+    axis by its minimum over the real channels and scale all axes by `(grid_size - 1) / max(shifted coordinates)`.
+
+    Computed and returned in float64 where the device has it (float32 on MPS), as the official code does in numpy, so
+    that rounding afterwards gives its integers. A montage whose channels all sit at one point maps onto 0.
+
+    Args:
+        channel_positions: `(batch, channels, 3)` metres; channel_mask: `(batch, channels)` or `None`.
+    Returns:
+        `(batch, channels, 3)` grid coordinates, in `[0, grid_size - 1]` for real channels (unrounded).
+    """
+    dtype = torch.float32 if channel_positions.device.type == "mps" else torch.float64
+    positions = channel_positions.to(dtype)
+    real = (
+        torch.ones(positions.shape[:2], dtype=torch.bool, device=positions.device)
+        if channel_mask is None
+        else channel_mask.to(positions.device).bool()
+    )[..., None]
+    low = torch.where(real, positions, torch.inf).amin(dim=1, keepdim=True)  # (B, 1, 3)
+    shifted = positions - low
+    extent = torch.where(real, shifted, 0.0).amax(dim=(1, 2), keepdim=True)  # (B, 1, 1)
+    scale = (grid_size - 1) / torch.where(extent > 0, extent, 1.0)
+    return shifted * scale
 
 
 # An input channel takes a learned vocabulary entry when their positions are at most this far apart (metres). Entries
@@ -333,13 +367,16 @@ class NeurIPTAttention(nn.Module):
         """
         Args:
             hidden_states: `(N, L, hidden_size)`.
-            key_mask: `(N, L)` bool, True where a token may be attended to (as a key); `None` = all.
+            key_mask: `(N, L)` bool, True where a token may be attended to (as a key); or `(N, L, L)` bool, True
+                where query `i` may attend to key `j` (`config.masked_attention = "queries"`); `None` = all.
         Returns:
             `(N, L, hidden_size)` and the attention weights `(N, heads, L, L)` (eager only) or `None`.
         """
         n, length, _ = hidden_states.shape
         query, key, value = split_heads(self.qkv_proj(hidden_states), 3, self.num_heads)  # each (N, heads, L, head_dim)
-        attention_mask = None if key_mask is None else key_mask[:, None, None, :]
+        attention_mask = None
+        if key_mask is not None:
+            attention_mask = key_mask[:, None] if key_mask.dim() == 3 else key_mask[:, None, None, :]
 
         attention_interface: Callable = eager_attention_forward
         if self.config._attn_implementation != "eager":
@@ -509,6 +546,7 @@ class NeurIPTProgressiveMoE(nn.Module):
         super().__init__()
         self.num_experts = num_experts
         self.capacity_factor = config.expert_capacity_factor
+        self.capacity_rule = config.expert_capacity_rule
         self.importance_weight = config.importance_loss_weight
         self.load_balance_form = config.load_balance_loss
         self.router = NeurIPTRouter(config, num_experts)
@@ -516,9 +554,13 @@ class NeurIPTProgressiveMoE(nn.Module):
         self.shared_expert = NeurIPTMLP(config, config.shared_expert_intermediate_size)
 
     def _apply_capacity(self, top_k_index: torch.Tensor, top_k_weights: torch.Tensor) -> torch.Tensor:
-        """Zero the weights of routing slots beyond each expert's capacity, in token order (official code rule)."""
+        """Zero the weights of routing slots beyond each expert's capacity, in token order (as the official code keeps
+        the first tokens routed to an expert). The capacity follows `config.expert_capacity_rule`."""
         num_tokens, top_k = top_k_index.shape
-        capacity = math.ceil(self.capacity_factor * num_tokens * top_k / self.num_experts)
+        if self.capacity_rule == "tokens":  # the official code: tokens // E when the factor is 1
+            capacity = math.floor(self.capacity_factor * num_tokens / self.num_experts)
+        else:
+            capacity = math.ceil(self.capacity_factor * num_tokens * top_k / self.num_experts)
         one_hot = F.one_hot(top_k_index.reshape(-1), self.num_experts)  # (tokens·k, E)
         position_in_expert = (one_hot.cumsum(dim=0) * one_hot).sum(dim=-1).view(num_tokens, top_k)
         return torch.where(position_in_expert <= capacity, top_k_weights, torch.zeros_like(top_k_weights))
@@ -572,28 +614,35 @@ class NeurIPTFeedForward(nn.Module):
 
 class NeurIPTSegmentMerging(nn.Module):
     """Merge groups of `factor` adjacent time tokens: concatenate, LayerNorm(factor·D), Linear(factor·D → D)
-    (paper Eq. 23). A length that does not divide by `factor` is first padded by repeating its last token, as the
-    official code does (so the last merged token sees the final points more than once)."""
+    (paper Eq. 23). A length that does not divide by `factor` is first padded (`config.merge_padding`): by repeating
+    its last token, or by appending its last `pad` tokens once more as the official code does; either way the last
+    merged token sees some final points twice."""
 
     def __init__(self, config: NeurIPTConfig, factor: int):
         super().__init__()
         self.factor = factor
+        self.padding = config.merge_padding
         self.norm = nn.LayerNorm(factor * config.hidden_size, eps=config.layer_norm_eps)
         self.proj = nn.Linear(factor * config.hidden_size, config.hidden_size)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         """`(B, C, L, D)` → `(B, C, ceil(L / factor), D)`."""
-        hidden_states = pad_to_multiple(hidden_states, self.factor, dim=2)
+        hidden_states = pad_to_multiple(hidden_states, self.factor, dim=2, mode=self.padding)
         batch, channels, length, dim = hidden_states.shape
         merged = hidden_states.reshape(batch, channels, length // self.factor, self.factor * dim)
         return self.proj(self.norm(merged))
 
 
-def pad_to_multiple(tensor: torch.Tensor, factor: int, dim: int) -> torch.Tensor:
-    """Repeat the last slice along `dim` until its size divides by `factor`."""
+def pad_to_multiple(tensor: torch.Tensor, factor: int, dim: int, mode: str = "repeat_last") -> torch.Tensor:
+    """Pad `dim` until its size divides by `factor`: `"repeat_last"` repeats the last slice, `"repeat_tail"` appends
+    the last `pad` slices once more (the official code; as many as exist when `pad` exceeds the length)."""
     remainder = tensor.shape[dim] % factor
     if remainder == 0:
         return tensor
+    if mode == "repeat_tail":
+        pad = min(factor - remainder, tensor.shape[dim])
+        tensor = torch.cat([tensor, tensor.narrow(dim, tensor.shape[dim] - pad, pad)], dim=dim)
+        return pad_to_multiple(tensor, factor, dim, mode)
     last = tensor.narrow(dim, tensor.shape[dim] - 1, 1)
     repeats = [1] * tensor.dim()
     repeats[dim] = factor - remainder
@@ -647,6 +696,39 @@ def attention_key_masks(
         visible.transpose(1, 2).reshape(batch * length, channels), real.transpose(1, 2).reshape(batch * length, channels)
     )
     return time_keys, channel_keys
+
+
+def attention_query_masks(
+    channel_mask: Optional[torch.Tensor], token_mask: torch.Tensor, shape: tuple[int, int, int]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The official code's attention masks of masked pretraining (`config.masked_attention = "queries"`), at one scale.
+
+    A masked token attends only to itself; a visible token attends to every token, masked ones included. Padded
+    channels (which the official code does not have) are hidden as keys; a row left empty (a padded query) attends
+    to everything, so softmax never sees an empty row.
+
+    Returns:
+        `time_mask (B·C, L, L)` and `channel_mask (B·L, C, C)`, True where query `i` may attend to key `j`.
+    """
+    batch, channels, length = shape
+    real = (
+        torch.ones(shape, dtype=torch.bool, device=token_mask.device)
+        if channel_mask is None
+        else channel_mask.to(token_mask.device).bool()[:, :, None].expand(shape)
+    )
+
+    def masks(visible, real_keys):  # (N, L) each -> (N, L, L)
+        size = visible.shape[-1]
+        rows = visible[:, :, None] | torch.eye(size, dtype=torch.bool, device=visible.device)
+        rows = rows & real_keys[:, None, :]
+        return rows | ~rows.any(dim=-1, keepdim=True)
+
+    visible = ~token_mask
+    time_stage = masks(visible.reshape(batch * channels, length), real.reshape(batch * channels, length))
+    channel_stage = masks(
+        visible.transpose(1, 2).reshape(batch * length, channels), real.transpose(1, 2).reshape(batch * length, channels)
+    )
+    return time_stage, channel_stage
 
 
 class NeurIPTCheckpointingLayer(GradientCheckpointingLayer):
@@ -714,7 +796,8 @@ class NeurIPTTwoStageLayer(NeurIPTCheckpointingLayer):
         Args:
             hidden_states: `(B, C, L, D)`.
             electrode_embeddings: `(B, C, D)`, added before the channel stage (first layer only).
-            time_keys: `(B·C, L)`; channel_keys: `(B·L, C)` — see `attention_key_masks`.
+            time_keys: `(B·C, L)`; channel_keys: `(B·L, C)` — see `attention_key_masks` (or `(B·C, L, L)` and
+                `(B·L, C, C)`, `attention_query_masks`).
             real_tokens: `(B, C, L)` bool, False on padded channels (excluded from the MoE auxiliary loss).
         Returns:
             hidden states `(B, C, L, D)`, router logits of the two stages (`(B, C, L, E)` or `None`), auxiliary loss
@@ -1217,7 +1300,10 @@ class NeurIPTModel(NeurIPTPreTrainedModel):
                 if token_mask is not None:
                     token_mask = merge_token_mask(token_mask, factor)
             length = hidden_states.shape[2]
-            time_keys, channel_keys = attention_key_masks(channel_mask, token_mask, (batch, channels, length))
+            if token_mask is not None and self.config.masked_attention == "queries":
+                time_keys, channel_keys = attention_query_masks(channel_mask, token_mask, (batch, channels, length))
+            else:
+                time_keys, channel_keys = attention_key_masks(channel_mask, token_mask, (batch, channels, length))
             real_tokens = None if channel_mask is None else channel_mask[:, :, None].expand(batch, channels, length)
             hidden_states, router_logits, aux_loss, weights = layer(
                 hidden_states,
@@ -1388,12 +1474,18 @@ class NeurIPTDecoderLayer(NeurIPTCheckpointingLayer):
     layers are summed. With gradient checkpointing the layer (without its prediction) is one checkpoint;
     `enable_block_checkpointing` makes each of its four blocks (time stage, channel stage, cross-attention, MLP) a
     checkpoint nested inside it. The prediction stays outside: every layer's prediction feeds the loss directly, so a
-    prediction inside the checkpoint would make the backward pass recompute all decoder layers at once."""
+    prediction inside the checkpoint would make the backward pass recompute all decoder layers at once.
+
+    `config.decoder_residual = "normalized"` and `config.decoder_encoder_norm` reproduce the official layer, whose
+    cross-attention and MLP add their outputs to the normalised stream and whose keys/values are normalised too."""
 
     def __init__(self, config: NeurIPTConfig, layer_idx: int):
         super().__init__()
+        self.normalized_residual = config.decoder_residual == "normalized"
         self.self_attention = NeurIPTTwoStageLayer(config, layer_idx, num_experts=0)  # the decoder is dense
         self.cross_attention_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        if config.decoder_encoder_norm:
+            self.cross_attention_encoder_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.cross_attention = NeurIPTCrossAttention(config)
         self.mlp_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.mlp = NeurIPTMLP(config, config.intermediate_size)
@@ -1430,12 +1522,21 @@ class NeurIPTDecoderLayer(NeurIPTCheckpointingLayer):
                 encoder_token_mask.unsqueeze(-1), mask_token.to(encoder_states.dtype), encoder_states
             )
         encoder_flat = encoder_states.reshape(hidden_states.shape[0], encoder_states.shape[2], -1)
-        cross_output = self.cross_attention(self.cross_attention_norm(hidden_states), encoder_flat)
+        if hasattr(self, "cross_attention_encoder_norm"):
+            encoder_flat = self.cross_attention_encoder_norm(encoder_flat)
+        normed = self.cross_attention_norm(hidden_states)
+        if self.normalized_residual:  # the official layer: the normalised copy becomes the residual stream
+            hidden_states = normed
+        cross_output = self.cross_attention(normed, encoder_flat)
         return dropout_add(hidden_states, cross_output, self.dropout.p, self.training)
 
     def mlp_block(self, hidden_states):
-        """`x += Drop(SwiGLU(LN(x)))`: `(B·C, L, D)` → `(B·C, L, D)`."""
-        return dropout_add(hidden_states, self.mlp(self.mlp_norm(hidden_states)), self.dropout.p, self.training)
+        """`x += Drop(SwiGLU(LN(x)))` (`"normalized"`: `x = LN(x); x += SwiGLU(x)`, without dropout as in the
+        official layer): `(B·C, L, D)` → `(B·C, L, D)`."""
+        normed = self.mlp_norm(hidden_states)
+        if self.normalized_residual:
+            return normed + self.mlp(normed)
+        return dropout_add(hidden_states, self.mlp(normed), self.dropout.p, self.training)
 
 
 class NeurIPTDecoder(nn.Module):
@@ -1598,14 +1699,46 @@ class IntraInterLobePooling(nn.Module):
     group (intra-lobe), concatenate the groups (inter-lobe), then concatenate the representations.
 
     Groups come from the channel positions (`lobe_membership`), so any montage works; groups may overlap; a group with
-    no channel in a recording contributes zeros (and `group_present` says so).
+    no channel in a recording contributes zeros (and `group_present` says so). With `config.lobe_groups` the groups
+    are explicit lists of positions instead (the official code's hand-written lists, converted): a channel belongs to
+    every group listing a position within `LEARNED_POSITION_TOLERANCE` of its own.
     """
 
     def __init__(self, config: NeurIPTConfig):
         super().__init__()
         self.scheme = config.lobe_grouping
-        self.num_groups = len(LOBE_GROUP_NAMES[config.lobe_grouping])
         self.num_representations = config.num_pooled_representations
+        self.group_table = None
+        if config.lobe_groups is not None:
+            # Plain arrays, not buffers: they follow from the config, and models built on "meta" keep no buffer values.
+            self.group_table = np.asarray([xyz for group in config.lobe_groups for xyz in group.values()], np.float64)
+            self.group_of_entry = np.repeat(np.arange(len(config.lobe_groups)), [len(g) for g in config.lobe_groups])
+            self.num_groups = len(config.lobe_groups)
+        else:
+            self.num_groups = len(LOBE_GROUP_NAMES[config.lobe_grouping])
+
+    def membership(self, channel_positions: torch.Tensor, channel_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """`(B, C, 3)` positions (and a `(B, C)` mask of real channels) → `(B, G, C)` float, 1 where channel c is in
+        group g. Raises `ValueError` when `config.lobe_groups` is set and a real channel is in none of its groups."""
+        if self.group_table is None:
+            return lobe_membership(channel_positions, self.scheme, channel_mask)
+        positions = channel_positions.detach().to(torch.float64 if channel_positions.device.type != "mps" else torch.float32)
+        table = torch.as_tensor(self.group_table, dtype=positions.dtype, device=positions.device)
+        close = torch.cdist(positions, table[None].expand(len(positions), -1, -1)) <= LEARNED_POSITION_TOLERANCE
+        entry_group = F.one_hot(torch.as_tensor(self.group_of_entry, device=positions.device), self.num_groups)
+        membership = (close.to(torch.float32) @ entry_group.to(torch.float32)).transpose(1, 2) > 0  # (B, G, C)
+        real = torch.ones_like(membership[:, 0]) if channel_mask is None else channel_mask.to(membership.device).bool()
+        membership = membership & real[:, None]
+        if not torch.compiler.is_compiling():
+            orphans = (real & ~membership.any(dim=1)).nonzero().tolist()
+            if orphans:
+                raise ValueError(
+                    f"{len(orphans)} channel(s) at (sample, channel) {orphans[:5]} are in none of config.lobe_groups "
+                    f"(no listed position within {LEARNED_POSITION_TOLERANCE * 1000:.0f} mm). The groups were written "
+                    f"for one montage ({len(self.group_table)} listed positions); feed that "
+                    f"montage, or set lobe_groups=None to group any montage by position rules (lobe_grouping)."
+                )
+        return membership.to(torch.float32)
 
     def forward(self, hidden_states, channel_positions, channel_mask=None):
         """
@@ -1615,10 +1748,10 @@ class IntraInterLobePooling(nn.Module):
         Returns:
             `(B, R · G · D)` with R pooled representations and G groups.
         """
-        membership = lobe_membership(channel_positions, self.scheme, channel_mask)  # (B, G, C)
-        membership = membership.to(hidden_states[0].dtype)
+        membership = self.membership(channel_positions, channel_mask).to(hidden_states[0].dtype)  # (B, G, C)
         counts = membership.sum(dim=-1, keepdim=True).clamp(min=1.0)
-        # The embedding output plus the last `num_representations - 1` layer outputs (official head order).
+        # The embedding output plus the last `num_representations - 1` layer outputs, in depth order (the official head
+        # pools the same ones as embedding output, last layer, the one before, ...; the conversion reorders its weights).
         selected = (hidden_states[0],) + tuple(hidden_states[len(hidden_states) - self.num_representations + 1 :])
         pooled = [torch.bmm(membership, h.mean(dim=2)) / counts for h in selected]  # each (B, G, D)
         return torch.cat([p.flatten(1) for p in pooled], dim=-1)

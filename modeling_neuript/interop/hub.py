@@ -47,6 +47,8 @@ def save_for_hub(
     repo_id: Optional[str] = None,
     tags: Sequence[str] = (),
     dataset_name: Optional[str] = None,
+    extra_sections: Sequence[str] = (),
+    extra_files: Optional[dict] = None,
 ) -> Path:
     """
     Write a complete Hub repository for a NeurIPT model into `directory` (replaced as a whole, atomically). Works
@@ -70,6 +72,9 @@ def save_for_hub(
         tags: extra tags, added to the standard ones (`eeg`, `arxiv:2510.16548`, ...; classifiers also get
             `eeg-classification`).
         dataset_name: a readable name of the evaluation data for the `model-index` (default: the first dataset id).
+        extra_sections: Markdown sections added to the card after its summary (e.g. the provenance of converted
+            weights); recorded in the card, so later saves keep them.
+        extra_files: `{file name: text}` written next to the model (e.g. `conversion.json`).
 
     Returns:
         The folder (`Path`).
@@ -95,6 +100,8 @@ def save_for_hub(
         feature_extractor.save_pretrained(folder)
         if evaluation is not None:
             (folder / "metrics.json").write_text(json.dumps(evaluation, indent=2) + "\n")
+        for name, text in (extra_files or {}).items():
+            (folder / name).write_text(text)
         write_model_card(
             folder,
             evaluation=evaluation,
@@ -104,6 +111,7 @@ def save_for_hub(
             repo_id=repo_id,
             tags=list(tags) or None,
             dataset_name=dataset_name,
+            extra_sections=list(extra_sections) or None,
         )
         check_hub_folder(folder)
 
