@@ -1440,6 +1440,9 @@ class IntraInterLobePooling(nn.Module):
 
     Groups come from the channel positions (`lobe_membership`), so any montage works; groups may overlap; a group with
     no channel in a recording contributes zeros (and `group_present` says so).
+
+    With `config.pooling_time_bins = k` (not the paper's head) the mean over time becomes a mean over each of `k`
+    equal time segments, so the features keep when a response happens: `(B, R · G · k · D)`.
     """
 
     def __init__(self, config: NeurIPTConfig):
@@ -1447,6 +1450,7 @@ class IntraInterLobePooling(nn.Module):
         self.scheme = config.lobe_grouping
         self.num_groups = len(LOBE_GROUP_NAMES[config.lobe_grouping])
         self.num_representations = config.num_pooled_representations
+        self.time_bins = config.pooling_time_bins
 
     def forward(self, hidden_states, channel_positions, channel_mask=None):
         """
@@ -1461,8 +1465,21 @@ class IntraInterLobePooling(nn.Module):
         counts = membership.sum(dim=-1, keepdim=True).clamp(min=1.0)
         # The embedding output plus the last `num_representations - 1` layer outputs (official head order).
         selected = (hidden_states[0],) + tuple(hidden_states[len(hidden_states) - self.num_representations + 1 :])
+        if self.time_bins is not None:
+            return self.pool_time_bins(selected, membership, counts)
         pooled = [torch.bmm(membership, h.mean(dim=2)) / counts for h in selected]  # each (B, G, D)
         return torch.cat([p.flatten(1) for p in pooled], dim=-1)
+
+    def pool_time_bins(self, selected, membership, counts):
+        """The time-keeping variant: `(B, R · G · k · D)` from representations `(B, C, L_r, D)`."""
+        pooled = []
+        for h in selected:
+            batch, channels, length, width = h.shape
+            segments = F.adaptive_avg_pool1d(h.permute(0, 1, 3, 2).reshape(batch, channels * width, length), self.time_bins)
+            segments = segments.view(batch, channels, width, self.time_bins).permute(0, 1, 3, 2)  # (B, C, k, D)
+            grouped = torch.bmm(membership, segments.reshape(batch, channels, -1)) / counts  # (B, G, k · D)
+            pooled.append(grouped.flatten(1))
+        return torch.cat(pooled, dim=-1)
 
 
 class NeurIPTForSequenceClassification(NeurIPTPreTrainedModel):
@@ -1477,6 +1494,7 @@ class NeurIPTForSequenceClassification(NeurIPTPreTrainedModel):
         self.neuript = NeurIPTModel(config)
         self.pooling = IntraInterLobePooling(config)
         features = config.num_pooled_representations * self.pooling.num_groups * config.hidden_size
+        features *= config.pooling_time_bins or 1
         self.dropout = nn.Dropout(config.classifier_dropout)
         if config.classifier_head == "mlp":
             self.classifier = nn.Sequential(
