@@ -11,8 +11,9 @@ The methods (`BASELINES`):
 - "LogReg band power": the same regression on log power in 1-4, 4-8, 8-13 and 13-30 Hz per channel (Welch).
 - "Tangent space + LogReg": the channels' covariance (OAS shrinkage) of each window, mapped to the tangent space at
   the training windows' Riemannian mean (pyriemann), then the same regression.
-- "EEGNet", "ShallowFBCSPNet": braindecode's networks, their kernel and pooling lengths scaled from the sampling rate
-  they were designed for (EEGNet 128 Hz, ShallowFBCSPNet 250 Hz) to the windows' rate, trained with AdamW (cosine
+- "EEGNet", "ShallowFBCSPNet": braindecode's networks (EEGNet with its paper's max-norm constrained classifier), their
+  kernel and pooling lengths scaled from the sampling rate they were designed for (EEGNet 128 Hz, ShallowFBCSPNet
+  250 Hz) to the windows' rate, trained with AdamW (cosine
   schedule, 10 % warm-up) on the training windows; the epoch with the best validation balanced accuracy is kept
   (the same selection `neuript finetune` makes), or the last one when there is no validation set.
 
@@ -133,16 +134,20 @@ def build_network(name: str, n_chans: int, n_times: int, n_outputs: int, rate: f
 
     from modeling_neuript.interop.braindecode_support import import_braindecode
 
-    with warnings.catch_warnings():  # braindecode's import asks mne for deprecated montage names
+    with warnings.catch_warnings():  # braindecode's import calls deprecated mne and pandas APIs (not ours to fix)
         warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
         import_braindecode(allow_torchaudio_stand_in=True)
         from braindecode.models import EEGNet, ShallowFBCSPNet
 
     if name == "EEGNet":  # designed at 128 Hz: 0.5 s temporal kernel, 1/8 s separable kernel, pooling 4 then 8
         pool1 = 4 if n_times >= 32 else 2
         pool2 = 8 if n_times // pool1 >= 8 else max(1, n_times // pool1)
+        # final_layer_with_constraint: the max-norm constrained classifier of the EEGNet paper (and no deprecation
+        # warning from braindecode, which deprecates the unconstrained default)
         return EEGNet(n_chans=n_chans, n_outputs=n_outputs, n_times=n_times, kernel_length=max(4, round(rate / 2)),
-                      depthwise_kernel_length=max(2, round(rate / 8)), pool1_kernel_size=pool1, pool2_kernel_size=pool2)
+                      depthwise_kernel_length=max(2, round(rate / 8)), pool1_kernel_size=pool1, pool2_kernel_size=pool2,
+                      final_layer_with_constraint=True)
     if name == "ShallowFBCSPNet":  # designed at 250 Hz: 0.1 s temporal filter, 0.3 s pooling every 0.06 s
         filter_length = max(2, round(0.1 * rate))
         pool_length = min(max(2, round(0.3 * rate)), n_times - filter_length + 1)
