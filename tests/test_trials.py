@@ -62,9 +62,11 @@ def test_trials_shorter_than_half_a_second_are_refused(checker_epochs):
 def test_epochs_file_prepares_into_the_dataset_finetune_reads(checker_epochs, tmp_path):
     from modeling_neuript.data.reading import load_prepared
 
+    from modeling_neuript import cli
+
     path = tmp_path / "checker-epo.fif"
     checker_epochs.save(path)
-    trial_io.prepare_trials(path, tmp_path / "prepared")
+    assert cli.main(["prepare", "--recipe", str(path), "--output_dir", str(tmp_path / "prepared")]) == 0
     dataset, extractor, manifest = load_prepared(tmp_path / "prepared")
     assert len(dataset) == len(checker_epochs) and manifest["mode"] == "events"
     assert manifest["recipe"]["label_names"] == ["checker-left", "checker-right"]

@@ -46,7 +46,9 @@ READERS = {
 
 @dataclass
 class PrepareArguments:
-    recipe: str = field(metadata={"help": "A recipe YAML (e.g. processing/face13.yaml) or the name of one in processing/."})
+    recipe: str = field(metadata={"help": (
+        "A recipe YAML (e.g. processing/face13.yaml), the name of one in processing/, or a trial file (mne -epo.fif, "
+        ".npz of X, y, channel_names, sfreq; see modeling_neuript/data/trials.py).")})
     output_dir: str = field(metadata={"help": "Where the dataset folder is written."})
     root: Optional[str] = field(default=None, metadata={"help": "Data root for recipes that read files; default: the recipe's source.root."})
     num_proc: int = field(default=1, metadata={"help": "Recordings processed in parallel."})
@@ -55,6 +57,9 @@ class PrepareArguments:
     chunk_minutes: float = field(default=10.0, metadata={"help": (
         "Pretraining recordings read from files and longer than this are read lazily and preprocessed in chunks of "
         "this length (bounded memory, the windows of a one-piece run); 0 = always in one piece.")})
+    channel_positions: Optional[str] = field(default=None, metadata={"help": (
+        "Trial files only: positions of channels without a standard name, a JSON file {name: [x, y, z]} (metres) or "
+        "a montage name such as biosemi64; default: the file's own.")})
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -439,5 +444,11 @@ def prepare_recipe(
 
 
 def run_prepare(args: PrepareArguments) -> int:
+    from modeling_neuript.data.trials import is_trial_file, prepare_trials
+
+    if is_trial_file(args.recipe):  # epoched data: the trials path (data/trials.py), not a recipe
+        prepare_trials(args.recipe, args.output_dir, args.channel_positions)
+        print(f"wrote the trials of {args.recipe} to {args.output_dir}")
+        return 0
     prepare(args)
     return 0

@@ -99,12 +99,12 @@ def _sizes(args: DemoArguments) -> dict:
     }
 
 
-def _describe(sizes: dict, args: DemoArguments, runs: int) -> str:
+def _describe(sizes: dict, args: DemoArguments, specs: list, runs: int) -> str:
     """The first line the demo prints: what it is about to do, in words."""
     arms = "pretrained and from scratch" if sizes["scratch"] else "pretrained"
     size = "quick" if args.quick else "full" if args.full else "default"
     return (f"NeurIPT demo ({size} size): {len(sizes['tasks'])} task(s) ({', '.join(sizes['tasks'])}) × "
-            f"{'the given splits' if sizes['splits'] else 'leave-one-subject-out and within-subject splits'} × "
+            f"{len(specs)} split(s) ({', '.join(specs)}) × "
             f"{len(sizes['seeds'])} seed(s); `{args.model}` {arms} ({runs} fine-tuning runs of up to "
             f"{sizes['epochs']:g} epochs, {sizes['pretrain_steps']} AAMP updates) beside 5 baselines, on "
             f"{len(sizes['sites'])} sites ({', '.join(sizes['sites'])}).")
@@ -312,14 +312,21 @@ def run_demo(args: DemoArguments) -> int:
     report.mkdir(parents=True, exist_ok=True)
     clock = {"start": time.perf_counter()}
 
+    import yaml
+
+    from modeling_neuript.resources import recipe_path
+
+    subjects = yaml.safe_load(recipe_path("face13").read_text())["source"]["subjects"]
+    specs = sizes["splits"] or [f"loso:{s}" for s in subjects] + [f"within:{s}" for s in subjects]
+    splits = [(spec, SPLIT_KINDS[spec.split(":")[0]]) for spec in specs]
+    methods = [(PRETRAINED, "pretrained")] + ([(SCRATCH, args.model)] if sizes["scratch"] else [])
+    print(_describe(sizes, args, specs, len(sizes["tasks"]) * len(splits) * len(sizes["seeds"]) * len(methods)),
+          flush=True)
+
     # 1. data -----------------------------------------------------------------------------------------------------
     unlabelled = prepare_recipe("face13-pretraining", sizes["sites"], out / "data", sizes["pretrain_window_seconds"])
     labelled = prepare_recipe("face13", sizes["sites"], out / "data")
     dataset, extractor, manifest = load_prepared(labelled)
-    subjects = sorted(set(dataset["subject"]))
-    specs = sizes["splits"] or [f"loso:{s}" for s in subjects] + [f"within:{s}" for s in subjects]
-    splits = [(spec, SPLIT_KINDS[spec.split(":")[0]]) for spec in specs]
-    methods = [(PRETRAINED, "pretrained")] + ([(SCRATCH, args.model)] if sizes["scratch"] else [])
     raw_labels = np.asarray(dataset["label"])
     starts = np.asarray(dataset["window_start_seconds"])
     train_windows = []
@@ -330,7 +337,6 @@ def run_demo(args: DemoArguments) -> int:
             train, _, _ = split_indices(np.asarray(dataset["subject"]), starts, spec, 0.2, 0.15, labels=raw_labels,
                                         validation="stratified")
             train_windows += [int(inside[train].sum())] * len(sizes["seeds"]) * len(methods)
-    print(_describe(sizes, args, len(train_windows)))
     unlabelled_set, _, _ = load_prepared(unlabelled)
     pretrain_batch = _one_batch(unlabelled_set, extractor, np.arange(8), with_labels=False)
     estimate = estimate_seconds(args.model, _one_batch(dataset, extractor, np.arange(32)), pretrain_batch, sizes,
