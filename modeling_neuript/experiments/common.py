@@ -430,7 +430,7 @@ def finetune(run_dir: Path, events: Path, model: str, recipe: dict, task: Option
         FinetuneTrainingArguments(output_dir=str(run_dir), num_train_epochs=epochs or recipe["finetune_epochs"],
                                   seed=520 + seed, per_device_train_batch_size=recipe["finetune_batch_size"],
                                   learning_rate=recipe["finetune_learning_rate"], save_total_limit=1,
-                                  disable_tqdm=True, logging_strategy="epoch"),
+                                  disable_tqdm=True, logging_strategy="epoch", load_best_model_at_end=True),
     )
     used = json.loads((run_dir / "split.json").read_text())
     fixed = load_split(split, events)

@@ -64,9 +64,10 @@ class DemoArguments:
     )
     sites: Optional[str] = field(default=None, metadata={"help": "Comma separated 10-20 sites (default F3,F4,C3,C4,P7,P8,O1,O2; 'all19' for the 19 sites)."})
     model: str = field(
-        default="neuript-tiny",
-        metadata={"help": "Preset to pretrain and fine-tune: neuript-tiny, neuript-fast, neuript-small or neuript-paper "
-                          "(the last two are GPU sizes), or a config JSON."},
+        default="neuript-tiny-patch4",
+        metadata={"help": "Preset to pretrain and fine-tune: neuript-tiny-patch4 (the recipe's: the tiny preset with 4-sample "
+                          "tokens), neuript-tiny, neuript-fast, neuript-small or neuript-paper (the last two are GPU "
+                          "sizes), or a config JSON."},
     )
     tasks: Optional[str] = field(default=None, metadata={"help": (
         "Comma separated tasks of face_vs_house, checker_left_vs_right, press_left_vs_right, four_class (default: the "
@@ -429,7 +430,8 @@ def run_demo(args: DemoArguments) -> int:
                                     WindowCollator(extractor, with_labels=True, label_map=label_map))
     first = dataset[int(test_idx[0])]
     positions = np.asarray(first["channel_positions"])
-    _plot_topomap(importance, positions, site_labels(positions, first["channel_names"], sizes["sites"]),
+    sites = [label.split(" (")[0] for label in site_labels(positions, first["channel_names"], sizes["sites"])]
+    _plot_topomap(importance, positions, sites,
                   f"Channel importance (occlusion), {importance_job['task']}\n{PRETRAINED}, {importance_job['split']}, "
                   f"{min(200, len(test_idx))} test trials", report / "channel_importance_topomap.png")
     timings = {

@@ -32,7 +32,7 @@ class BenchmarkArguments:
     split: str = field(default="auto", metadata={"help": (
         "Comma separated split specs (loso:<subject>, within:<subject>, given) or shorthands: loso, within, auto "
         "(given if the dataset has one, else loso and within).")})
-    model: str = field(default="neuript-tiny", metadata={"help": "NeurIPT to fine-tune: a checkpoint folder or a preset."})
+    model: str = field(default="neuript-tiny-patch4", metadata={"help": "NeurIPT to fine-tune: a checkpoint folder or a preset."})
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2], metadata={"help": "Seeds (each run trains with seed 520 + s)."})
     output_dir: str = field(default="outputs/benchmark", metadata={"help": "Where runs, report.md and results.json go."})
     baselines: str = field(default="all", metadata={"help": "'all' (with EEGNet and ShallowFBCSPNet) or 'fast' (logistic regressions and tangent space)."})

@@ -1,15 +1,24 @@
-"""`neuript finetune`: fine-tune a NeurIPT classifier (IILP head) on a prepared, labelled dataset with `Trainer`.
+"""`neuript finetune`: fine-tune a NeurIPT classifier (IILP head) on a prepared, labelled dataset with `Trainer`, and
+report it beside the compact baselines trained on the same windows and split.
 
     neuript finetune --dataset prepared/face13 --task face_vs_house --split loso:s02 \\
-        --model runs/pretrain/model --output_dir runs/face-house --num_train_epochs 10
+        --model runs/pretrain/model --output_dir runs/face-house
+    neuript finetune --dataset my_trials-epo.fif --split given --output_dir runs/mine     # trials straight in
 
-Splits are by subject or by time, never random across overlapping windows: `loso:<subject>` tests on one subject
-and trains on the others; `within:<subject>` (or `within` for every subject) trains on the first part of each
-subject's recording and tests on the last `test_fraction`. A time-ordered `validation_fraction` of the training
-windows drives early stopping and best-checkpoint selection on `metric_for_best_model` (balanced accuracy by default).
-The result folder holds `model/` (weights, config with label names, feature extractor), `metrics.json`,
-`log_history.json` (every logged loss and metric) and `split.json` (the exact window indices: a fixed split
-manifest).
+Splits are by subject, by time or given, never random across overlapping windows (`modeling_neuript.data.splits`):
+`loso:<subject>`, `within:<subject>` / `within` (time-ordered), `given` (a trial file's own train/test assignment).
+Validation windows come from the training windows, by default the last `validation_fraction` of each class in time
+(`--validation stratified`), so every class is in it.
+
+The recipe (`RECIPE`, the defaults below; how each value was chosen is in docs/ablation.md): a fixed number of
+epochs with a cosine schedule and the final model kept (no early stopping: on the validation sets of small EEG
+datasets, a few dozen trials, the "best" epoch is mostly noise), pooling that keeps time and the hemispheres apart,
+no augmentation and one learning rate for all layers (neither helped in the ablation; both stay available). Every
+value is an option, and the run's `metrics.json` keeps the baselines' rows (`--baselines`) next to NeurIPT's.
+
+The result folder holds `model/` (weights, config with label names, feature extractor), `metrics.json` (NeurIPT and
+the baselines), `log_history.json` (every logged loss and metric) and `split.json` (the exact window indices: a fixed
+split manifest).
 
 Checkpoints (`checkpoint-<step>/`: model, feature extractor, optimizer, scheduler, RNG and trainer state) are written
 by `AtomicCheckpointTrainer` into a hidden staging folder, fsynced and renamed into place, so a crash never leaves a
@@ -41,9 +50,11 @@ STAGING_PREFIX = ".staging-"  # Trainer only recognises `checkpoint-<step>` (anc
 # the ablation in docs/ablation.md (one change at a time, seeds, Face13's three tasks × two split kinds).
 RECIPE = {
     "num_train_epochs": 20,
-    "learning_rate": 1e-3,
+    "learning_rate": 2e-3,
     "early_stopping_patience": 0,
-    "pooling_time_bins": 4,
+    "load_best_model_at_end": False,
+    "lobe_grouping": "sagittal",
+    "pooling_time_bins": 0,
     "layer_decay": 1.0,
     "time_shift_seconds": 0.0,
     "amplitude_scale": 0.0,
@@ -55,7 +66,7 @@ RECIPE = {
 class FinetuneArguments:
     dataset: str = field(metadata={"help": (
         "A `neuript prepare` folder (events mode) or a trial file (-epo.fif, .npz; see data/trials.py).")})
-    model: str = field(default="neuript-tiny", metadata={"help": "Checkpoint folder (e.g. a pretraining export) or preset."})
+    model: str = field(default="neuript-tiny-patch4", metadata={"help": "Checkpoint folder (e.g. a pretraining export) or preset."})
     task: Optional[str] = field(default=None, metadata={"help": "A `tasks:` entry of the recipe (label mapping); default: the recipe's labels."})
     split: str = field(default="within", metadata={"help": (
         "loso:<subject>, within:<subject>, within (every subject) or given (a trial file's train/test).")})
@@ -65,7 +76,8 @@ class FinetuneArguments:
         "stratified (last of each class in time), shuffled (random per class) or time (last in time).")})
     train_fraction: float = field(default=1.0, metadata={"help": "Share of the training windows used."})
     metrics: str = field(default="balanced_accuracy,cohen_kappa,weighted_f1,roc_auc", metadata={"help": "Comma separated."})
-    lobe_grouping: Optional[str] = field(default=None, metadata={"help": "IILP groups: functional, hemisphere, sagittal, coronal or none; default: the model config's."})
+    lobe_grouping: Optional[str] = field(default=RECIPE["lobe_grouping"], metadata={"help": (
+        "IILP groups: functional, hemisphere, sagittal (keeps left and right apart), coronal or none.")})
     pooling_time_bins: Optional[int] = field(default=RECIPE["pooling_time_bins"], metadata={"help": (
         "Pool k time segments per window (0 = the paper's mean over time).")})
     classifier_head: Optional[str] = field(default=None, metadata={"help": "linear or mlp; default: the model config's."})
@@ -391,7 +403,8 @@ class FinetuneTrainingArguments(TrainingArguments):
     eval_strategy: str = field(default="epoch", metadata={"help": "When to evaluate on the validation windows."})
     save_strategy: str = field(default="epoch", metadata={"help": "When to write a (resumable) checkpoint."})
     load_best_model_at_end: bool = field(
-        default=True, metadata={"help": "Keep the checkpoint best on metric_for_best_model (enables early stopping)."}
+        default=RECIPE["load_best_model_at_end"],
+        metadata={"help": "Keep the checkpoint best on metric_for_best_model (with early_stopping_patience)."},
     )
     metric_for_best_model: Optional[str] = field(
         default="balanced_accuracy", metadata={"help": "Validation metric that picks the best checkpoint."}
