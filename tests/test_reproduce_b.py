@@ -248,7 +248,9 @@ def test_quick_experts_run_trains_every_arm(quick_runs):
     assert len({r["active_parameters"] for r in rows}) > 1 or len(rows) == 1
     active = [r["active_parameters"] for r in rows]
     assert max(active) - min(active) <= 0.06 * active[0]  # hidden 16 at the quick size: widths step by 4
-    assert all(0.0 <= r["balanced_accuracy"] <= 1.0 and r["test_windows"] == 158 for r in rows)
+    # the face/house trials among the last 20 % of s01's trials in time (the manifest's within:s01 test set)
+    assert all(0.0 <= r["balanced_accuracy"] <= 1.0 and 140 <= r["test_windows"] <= 176 for r in rows)
+    assert len({r["test_windows"] for r in rows}) == 1
     assert (out / "experts.png").stat().st_size > 1000 and "| progressive |" in (out / "experts.md").read_text()
 
 

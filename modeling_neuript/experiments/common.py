@@ -434,7 +434,8 @@ def finetune(run_dir: Path, events: Path, model: str, recipe: dict, task: Option
     )
     used = json.loads((run_dir / "split.json").read_text())
     fixed = load_split(split, events)
-    if used["test"] != fixed["test"].tolist() or not set(used["train"]) <= set(fixed["train"].tolist()):
+    inside = np.flatnonzero(task_targets(events, task)[0] >= 0)  # the manifest covers every event; the task, some
+    if used["test"] != np.intersect1d(fixed["test"], inside).tolist() or not set(used["train"]) <= set(fixed["train"].tolist()):
         raise ValueError(f"The split {split} used by finetune differs from configuration/reproduce/splits/face13.json.")
     shutil.rmtree(run_dir, ignore_errors=True)  # checkpoints of every fine-tuning run would fill the disk
     test = result["test"]
