@@ -30,6 +30,12 @@ COMMANDS = {
         "modeling_neuript.training.finetune", ("FinetuneArguments", "FinetuneTrainingArguments"), "run_finetune",
         "Fine-tune a classifier (IILP head) on a prepared labelled dataset with transformers' Trainer.",
     ),
+    "benchmark": (
+        "modeling_neuript.training.benchmark", ("BenchmarkArguments",), "run_benchmark",
+        "Is NeurIPT worth it on my data? Fine-tune NeurIPT and train the compact baselines (EEGNet, ShallowFBCSPNet, "
+        "tangent space, logistic regressions) on the same windows, splits and seeds of any prepared dataset or trial "
+        "file; one table.",
+    ),
     "reproduce": (
         "modeling_neuript.experiments.reproduce", ("ReproduceArguments",), "run_reproduce",
         "Rerun one of the paper's claims at small scale on real EEG and write a report with mean ± std over seeds.",
@@ -45,7 +51,7 @@ POSITIONAL = {"reproduce": "experiment", "convert-official": "checkpoint"}
 
 # Commands that allocate the same large activations step after step: glibc is told to keep freed memory
 # (`modeling_neuript.training.memory.keep_freed_memory`).
-TRAINING_COMMANDS = ("demo", "pretrain", "finetune", "reproduce")
+TRAINING_COMMANDS = ("demo", "pretrain", "finetune", "benchmark", "reproduce")
 
 # The TrainingArguments that `neuript finetune --help` shows next to its own options (those whose defaults it sets,
 # and resuming); every other TrainingArguments option is accepted too and listed by `--help_all`.

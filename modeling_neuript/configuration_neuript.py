@@ -151,6 +151,11 @@ class NeurIPTConfig(PretrainedConfig):
         classifier_layers (`int`, *optional*): how many layer outputs the head pools, counted from the last layer;
             the embedding output is always pooled too (as in the official code, whose loop over `enc_out[-i]` starts
             at `i = 0`, the embedding). `None` = all layers (`num_hidden_layers + 1` representations).
+        pooling_time_bins (`int`, *optional*): `None` (the paper's IILP) averages every pooled representation over
+            time. An integer `k` keeps time instead: each representation's time axis is cut into `k` equal segments
+            (adaptive average pooling) that are pooled by lobe separately, so the head sees when a response happens
+            (an evoked potential's latency) and not only how much of it there is. The head then has `k` times as many
+            features, whatever the window length.
         classifier_head (`str`, *optional*, defaults to `"linear"`): `"linear"` (the official code) or `"mlp"`.
         classifier_dropout (`float`, *optional*, defaults to 0.1): dropout before the classifier.
         balanced_bce_k (`float`, *optional*): if set, single-label training uses the paper's logit-adjusted balanced
@@ -232,6 +237,7 @@ class NeurIPTConfig(PretrainedConfig):
         lobe_grouping="functional",
         lobe_groups=None,
         classifier_layers=None,
+        pooling_time_bins=None,
         classifier_head="linear",
         classifier_dropout=0.1,
         balanced_bce_k=None,
@@ -290,6 +296,7 @@ class NeurIPTConfig(PretrainedConfig):
             else [{str(name): [float(v) for v in xyz] for name, xyz in dict(group).items()} for group in lobe_groups]
         )
         self.classifier_layers = None if classifier_layers is None else int(classifier_layers)
+        self.pooling_time_bins = None if pooling_time_bins is None else int(pooling_time_bins)
         self.classifier_head = classifier_head
         self.classifier_dropout = float(classifier_dropout)
         self.balanced_bce_k = None if balanced_bce_k is None else float(balanced_bce_k)
@@ -407,6 +414,9 @@ class NeurIPTConfig(PretrainedConfig):
             raise ValueError(f"lobe_grouping must be one of {LOBE_GROUPINGS}, got {self.lobe_grouping!r}.")
         if not 1 <= self.num_pooled_representations <= n + 1:
             raise ValueError(f"classifier_layers must be in [0, {n}], got {self.classifier_layers}.")
+        if self.pooling_time_bins is not None and self.pooling_time_bins < 1:
+            raise ValueError(f"pooling_time_bins must be a positive integer or None (mean over time), got "
+                             f"{self.pooling_time_bins}.")
         if self.classifier_head not in ("linear", "mlp"):
             raise ValueError(f"classifier_head must be 'linear' or 'mlp', got {self.classifier_head!r}.")
         if self.load_balance_loss not in ("official", "switch"):

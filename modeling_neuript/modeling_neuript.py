@@ -1702,12 +1702,16 @@ class IntraInterLobePooling(nn.Module):
     no channel in a recording contributes zeros (and `group_present` says so). With `config.lobe_groups` the groups
     are explicit lists of positions instead (the official code's hand-written lists, converted): a channel belongs to
     every group listing a position within `LEARNED_POSITION_TOLERANCE` of its own.
+
+    With `config.pooling_time_bins = k` (not the paper's head) the mean over time becomes a mean over each of `k`
+    equal time segments, so the features keep when a response happens: `(B, R · G · k · D)`.
     """
 
     def __init__(self, config: NeurIPTConfig):
         super().__init__()
         self.scheme = config.lobe_grouping
         self.num_representations = config.num_pooled_representations
+        self.time_bins = config.pooling_time_bins
         self.group_table = None
         if config.lobe_groups is not None:
             # Plain arrays, not buffers: they follow from the config, and models built on "meta" keep no buffer values.
@@ -1753,8 +1757,21 @@ class IntraInterLobePooling(nn.Module):
         # The embedding output plus the last `num_representations - 1` layer outputs, in depth order (the official head
         # pools the same ones as embedding output, last layer, the one before, ...; the conversion reorders its weights).
         selected = (hidden_states[0],) + tuple(hidden_states[len(hidden_states) - self.num_representations + 1 :])
+        if self.time_bins is not None:
+            return self.pool_time_bins(selected, membership, counts)
         pooled = [torch.bmm(membership, h.mean(dim=2)) / counts for h in selected]  # each (B, G, D)
         return torch.cat([p.flatten(1) for p in pooled], dim=-1)
+
+    def pool_time_bins(self, selected, membership, counts):
+        """The time-keeping variant: `(B, R · G · k · D)` from representations `(B, C, L_r, D)`."""
+        pooled = []
+        for h in selected:
+            batch, channels, length, width = h.shape
+            segments = F.adaptive_avg_pool1d(h.permute(0, 1, 3, 2).reshape(batch, channels * width, length), self.time_bins)
+            segments = segments.view(batch, channels, width, self.time_bins).permute(0, 1, 3, 2)  # (B, C, k, D)
+            grouped = torch.bmm(membership, segments.reshape(batch, channels, -1)) / counts  # (B, G, k · D)
+            pooled.append(grouped.flatten(1))
+        return torch.cat(pooled, dim=-1)
 
 
 class NeurIPTForSequenceClassification(NeurIPTPreTrainedModel):
@@ -1773,6 +1790,7 @@ class NeurIPTForSequenceClassification(NeurIPTPreTrainedModel):
         self.neuript = NeurIPTModel(config)
         self.pooling = IntraInterLobePooling(config)
         features = config.num_pooled_representations * self.pooling.num_groups * config.hidden_size
+        features *= config.pooling_time_bins or 1
         self.dropout = nn.Dropout(config.classifier_dropout)
         if config.classifier_head == "mlp":
             self.classifier = nn.Sequential(

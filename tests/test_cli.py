@@ -60,7 +60,7 @@ def test_finetune_help_leads_with_our_options_and_points_to_the_trainer_ones():
     text = parser.format_help()
     assert text.index("--dataset") < text.index("--output_dir") < text.index("--learning_rate")
     assert "--help_all" in text and "--gradient_accumulation_steps" not in text.split("options:")[1].split("Every other")[0]
-    assert len(text.splitlines()) < 150
+    assert len(text.splitlines()) < 175  # our options (incl. the recipe knobs) and the Trainer ones we set
     full = cli.build_parser("finetune", show_all=True)[0].format_help()
     assert "--gradient_accumulation_steps" in full
 

@@ -78,6 +78,72 @@ def test_iilp_is_mean_over_time_then_over_each_lobe_then_concatenated():
     assert out.pooled_output.shape == (1, 3 * groups * config.hidden_size)
 
 
+def test_time_keeping_pooling_is_iilp_per_time_segment():
+    """`pooling_time_bins=k` pools each of k equal time segments by lobe; k = 1 is exactly the paper's IILP, and the
+    features keep when a response happens (two windows that differ only by when an event occurs pool apart)."""
+    names = ["F3", "F4", "C3", "C4", "P7", "P8", "O1", "O2"]
+    positions = torch.tensor(resolve_channel_positions(names)[0], dtype=torch.float32)  # (C, 3), shared by the batch
+    torch.manual_seed(0)
+    paper = NeurIPTForSequenceClassification(tiny_config(num_labels=2)).eval()
+    one = NeurIPTForSequenceClassification(tiny_config(num_labels=2, pooling_time_bins=1)).eval()
+    one.load_state_dict(paper.state_dict())
+    four = NeurIPTForSequenceClassification(tiny_config(num_labels=2, pooling_time_bins=4)).eval()
+    four.neuript.load_state_dict(paper.neuript.state_dict())
+    values = torch.randn(2, 8, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(one(values, positions).pooled_output, paper(values, positions).pooled_output)
+        pooled = four(values, positions).pooled_output
+        assert pooled.shape == (2, 4 * paper(values, positions).pooled_output.shape[1])
+        early, late = torch.zeros(1, 8, 64), torch.zeros(1, 8, 64)
+        early[..., 8], late[..., 56] = 3.0, 3.0
+        assert not torch.allclose(four(early, positions).pooled_output, four(late, positions).pooled_output, atol=1e-3)
+    with pytest.raises(ValueError, match="pooling_time_bins"):
+        tiny_config(pooling_time_bins=0)
+
+
+def test_layer_decay_gives_deeper_layers_larger_learning_rates():
+    from modeling_neuript.training.finetune import RecipeTrainer, layer_depth
+
+    model = NeurIPTForSequenceClassification(tiny_config(num_labels=2))
+    layers = model.config.num_hidden_layers
+    assert layer_depth("neuript.embeddings.value_embedding.weight", layers) == 0
+    assert layer_depth("neuript.layers.3.time_attention.q_proj.weight", layers) == 4
+    assert layer_depth("classifier.weight", layers) == layers + 1
+    from modeling_neuript.training.finetune import FinetuneTrainingArguments
+
+    args = FinetuneTrainingArguments(output_dir="unused", learning_rate=1e-3, use_cpu=True, report_to="none",
+                                     eval_strategy="no", save_strategy="no", load_best_model_at_end=False)
+    trainer = RecipeTrainer(model=model, args=args, layer_decay=0.5)
+    optimizer = trainer.create_optimizer()
+    rates = {}
+    for group in optimizer.param_groups:
+        for parameter in group["params"]:
+            rates[id(parameter)] = group["lr"]
+    named = dict(model.named_parameters())
+    assert rates[id(named["classifier.weight"])] == pytest.approx(1e-3)
+    assert rates[id(named["neuript.embeddings.value_embedding.weight"])] == pytest.approx(1e-3 * 0.5 ** (layers + 1))
+    assert len(rates) == sum(p.requires_grad for p in model.parameters())  # every parameter in exactly one group
+
+
+def test_augmentation_changes_training_batches_only_and_keeps_a_channel():
+    from modeling_neuript.feature_extraction_neuript import NeurIPTFeatureExtractor
+    from modeling_neuript.data.reading import WindowCollator
+    from modeling_neuript.training.finetune import WindowAugmenter
+
+    extractor = NeurIPTFeatureExtractor(window_seconds=1.0)
+    positions = resolve_channel_positions(["C3", "C4", "O1"])[0].astype(np.float32)
+    rows = [{"input_values": np.random.default_rng(i).normal(size=(3, 64)).astype(np.float32),
+             "channel_positions": positions, "label": i % 2} for i in range(64)]
+    collator = WindowCollator(extractor, with_labels=True)
+    plain = collator(rows)
+    torch.manual_seed(0)
+    augmented = WindowAugmenter(collator, extractor, time_shift_seconds=0.1, amplitude_scale=0.2, channel_dropout=0.6)(rows)
+    assert not torch.allclose(augmented["input_values"], plain["input_values"])
+    assert (augmented["channel_mask"].sum(-1) >= 1).all() and (augmented["channel_mask"] == 0).any()
+    torch.testing.assert_close(augmented["labels"], plain["labels"])
+    assert not WindowAugmenter(collator, extractor).active  # the defaults of the recipe leave batches alone
+
+
 def test_lobe_groups_are_sensible_on_a_montage_never_seen():
     """EEGMMIDB's 64 dotted names: frontal sites go to the frontal group, occipital to occipital, T7/T8 sides right."""
     names = ["Fp1", "AF3", "Fz", "C3", "Cz", "Pz", "O1", "Oz", "O2", "T7", "T8", "FT7", "TP8"]

@@ -78,7 +78,8 @@ def test_fixed_split_manifest_matches_prepared_windows_and_rejects_others(reprod
     dataset, _, _ = load_prepared(events)
     subjects = np.asarray(dataset["subject"])
     assert set(subjects[split["test"]]) == {"s02"} and set(subjects[split["train"]]) == {"s01"}
-    assert len(split["test"]) == 800 and len(split["train"]) + len(split["validation"]) == 790
+    # every event-locked window of the held-out subject (its three contrasts), every window of the other for training
+    assert len(split["test"]) == 1596 and len(split["train"]) + len(split["validation"]) == 1580
     from modeling_neuript.resources import resource_path
 
     manifest = json.loads(resource_path("configuration", "reproduce/splits/face13.json").read_text())
@@ -113,12 +114,19 @@ def _quick(name, cache, tmp_path):
 def test_quick_run_of_our_experiments(name, reproduce_cache, tmp_path):
     assert importlib.util.find_spec(f"modeling_neuript.experiments.{name}") is not None
     _, payload = _quick(name, reproduce_cache, tmp_path)
+    ours = [row for row in payload["rows"] if not row.get("baseline")]
+    baselines = [row for row in payload["rows"] if row.get("baseline")]
     if name == "aamp_vs_random":
-        arms = {row["method"] for row in payload["rows"]}
+        arms = {row["method"] for row in ours}
         assert {"AAMP 50 %", "random 50 %", "no pretraining"} <= arms
     if name == "pretrained_vs_scratch":
-        assert {row["init"] for row in payload["rows"]} == {"pretrained", "scratch"}
-        assert {row["label_fraction"] for row in payload["rows"]} == {0.1, 1.0}
+        assert {row["init"] for row in ours} == {"pretrained", "scratch"}
+        assert {row["label_fraction"] for row in ours} == {0.1, 1.0}
+        assert {row["label_fraction"] for row in baselines} == {"0.1", "1"}  # baselines at every label fraction
+    from modeling_neuript.training.baselines import FAST_BASELINES
+
+    assert set(FAST_BASELINES) <= {row["method"] for row in baselines}  # same run, same windows
+    assert "Compact baselines on the same windows" in (tmp_path / "results" / f"{name}.md").read_text()
 
 
 def test_every_registered_experiment_has_its_quick_run_in_the_suite():

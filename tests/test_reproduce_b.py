@@ -243,19 +243,21 @@ def quick_runs(tmp_path_factory, load_or_skip):
 @pytest.mark.slow
 def test_quick_experts_run_trains_every_arm(quick_runs):
     result, out = quick_runs("experts")
-    rows = result["rows"]
+    rows = [r for r in result["rows"] if not r.get("baseline")]  # the experiment's own rows (baselines follow them)
     assert [r["method"] for r in rows] == ["progressive", "none", "uniform"]
     assert len({r["active_parameters"] for r in rows}) > 1 or len(rows) == 1
     active = [r["active_parameters"] for r in rows]
     assert max(active) - min(active) <= 0.06 * active[0]  # hidden 16 at the quick size: widths step by 4
-    assert all(0.0 <= r["balanced_accuracy"] <= 1.0 and r["test_windows"] == 158 for r in rows)
+    # the face/house trials among the last 20 % of s01's trials in time (the manifest's within:s01 test set)
+    assert all(0.0 <= r["balanced_accuracy"] <= 1.0 and 140 <= r["test_windows"] <= 176 for r in rows)
+    assert len({r["test_windows"] for r in rows}) == 1
     assert (out / "experts.png").stat().st_size > 1000 and "| progressive |" in (out / "experts.md").read_text()
 
 
 @pytest.mark.slow
 def test_quick_pooling_run_probes_every_scheme_on_both_encoders(quick_runs):
     result, out = quick_runs("pooling")
-    rows = result["rows"]
+    rows = [r for r in result["rows"] if not r.get("baseline")]  # the experiment's own rows (baselines follow them)
     schemes = {"none", "hemisphere", "coronal", "sagittal", "functional"}
     for encoder in ("random init", "AAMP-pretrained"):
         assert {r["scheme"] for r in rows if r["encoder"] == encoder} == schemes
@@ -284,7 +286,7 @@ def test_quick_positions_run_transfers_to_an_unseen_montage(quick_runs):
     assert len(settings["montage_A"]) >= len(settings["sites"]) and len(settings["montage_B"]) >= len(settings["transfer_sites"])
     assert not set(settings["montage_A"]) & set(settings["montage_B"])
     assert set(settings["vocabulary"]) == set(settings["montage_A"])
-    rows = result["rows"]
+    rows = [r for r in result["rows"] if not r.get("baseline")]  # the experiment's own rows (baselines follow them)
     probes = {(r["arm"], r["encoder"], r["montage"]) for r in rows if r["part"] == "cross-montage probe"}
     assert len(probes) == 2 * 2 * 2
     assert {r["arm"] for r in rows if r["part"] == "fine-tuned from scratch"} == {

@@ -62,7 +62,9 @@ READERS = {
 
 @dataclass
 class PrepareArguments:
-    recipe: str = field(metadata={"help": "A recipe YAML (e.g. processing/face13.yaml) or the name of one in processing/."})
+    recipe: str = field(metadata={"help": (
+        "A recipe YAML (e.g. processing/face13.yaml), the name of one in processing/, or a trial file (mne -epo.fif, "
+        ".npz of X, y, channel_names, sfreq; see modeling_neuript/data/trials.py).")})
     output_dir: str = field(metadata={"help": "Where the dataset folder is written."})
     root: Optional[str] = field(default=None, metadata={"help": "Data root for recipes that read files; default: the recipe's source.root."})
     num_proc: int = field(default=1, metadata={"help": "Recordings processed in parallel."})
@@ -77,6 +79,9 @@ class PrepareArguments:
     overwrite: bool = field(default=False, metadata={"help": (
         "Rebuild output_dir when it was prepared with other settings (its shards, data and manifest are deleted); "
         "by default such a folder is refused.")})
+    channel_positions: Optional[str] = field(default=None, metadata={"help": (
+        "Trial files only: positions of channels without a standard name, a JSON file {name: [x, y, z]} (metres) or "
+        "a montage name such as biosemi64; default: the file's own.")})
 
 
 class RecordingSkipped(ValueError):
@@ -796,5 +801,11 @@ def prepare_recipe(
 
 
 def run_prepare(args: PrepareArguments) -> int:
+    from modeling_neuript.data.trials import is_trial_file, prepare_trials
+
+    if is_trial_file(args.recipe):  # epoched data: the trials path (data/trials.py), not a recipe
+        prepare_trials(args.recipe, args.output_dir, args.channel_positions)
+        print(f"wrote the trials of {args.recipe} to {args.output_dir}")
+        return 0
     prepare(args)
     return 0

@@ -420,17 +420,22 @@ def finetune(run_dir: Path, events: Path, model: str, recipe: dict, task: Option
         split_train = load_split(split, events)["train"]
         train_fraction = train_fraction * min(1.0, recipe["max_windows_per_subject"] / max(1, len(split_train)))
     result = run(
+        # The experiments' protocol, fixed here rather than taken from `neuript finetune`'s recipe defaults: the paper's
+        # head (IILP, mean over time), time-ordered validation as in the split manifest, early stopping, no
+        # augmentation; the baselines are reported once per experiment (`baseline_rows`), not per run.
         FinetuneArguments(dataset=str(events), task=task, split=split, model=str(model), train_fraction=train_fraction,
                           metrics=",".join(METRICS), early_stopping_patience=3, freeze_backbone=freeze_backbone,
-                          lobe_grouping=lobe_grouping),
+                          lobe_grouping=lobe_grouping, validation="time", pooling_time_bins=0, layer_decay=1.0,
+                          time_shift_seconds=0.0, amplitude_scale=0.0, channel_dropout=0.0, baselines="none"),
         FinetuneTrainingArguments(output_dir=str(run_dir), num_train_epochs=epochs or recipe["finetune_epochs"],
                                   seed=520 + seed, per_device_train_batch_size=recipe["finetune_batch_size"],
                                   learning_rate=recipe["finetune_learning_rate"], save_total_limit=1,
-                                  disable_tqdm=True, logging_strategy="epoch"),
+                                  disable_tqdm=True, logging_strategy="epoch", load_best_model_at_end=True),
     )
     used = json.loads((run_dir / "split.json").read_text())
     fixed = load_split(split, events)
-    if used["test"] != fixed["test"].tolist() or not set(used["train"]) <= set(fixed["train"].tolist()):
+    inside = np.flatnonzero(task_targets(events, task)[0] >= 0)  # the manifest covers every event; the task, some
+    if used["test"] != np.intersect1d(fixed["test"], inside).tolist() or not set(used["train"]) <= set(fixed["train"].tolist()):
         raise ValueError(f"The split {split} used by finetune differs from configuration/reproduce/splits/face13.json.")
     shutil.rmtree(run_dir, ignore_errors=True)  # checkpoints of every fine-tuning run would fill the disk
     test = result["test"]
@@ -439,6 +444,67 @@ def finetune(run_dir: Path, events: Path, model: str, recipe: dict, task: Option
     if return_model:
         out["model"] = result["model_object"].eval()
     return out
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Baselines
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def baseline_rows(events: Path, recipe: dict, label_fractions: Sequence[float] = (1.0,)) -> list[dict]:
+    """The compact baselines (`modeling_neuript.training.baselines`) on the experiment's own windows: the recipe's task
+    and splits from the fixed manifest, each seed's class-stratified training subset as `finetune` draws it (seed
+    520 + s, the same `max_windows_per_subject` cap), tested on the held-out subject. One row per (method, split,
+    seed, label fraction)."""
+    from modeling_neuript.data.reading import load_prepared
+    from modeling_neuript.data.splits import subsample
+    from modeling_neuript.training.baselines import (
+        BASELINES,
+        NetworkRecipe,
+        Split,
+        available_baselines,
+        microvolt_windows,
+        run_baselines,
+    )
+
+    dataset, extractor, _ = load_prepared(events)
+    labels, _ = task_targets(events, recipe["task"])
+    windows = microvolt_windows(dataset, extractor)
+    inside = np.flatnonzero(labels >= 0)
+    methods, note = available_baselines(BASELINES)
+    network = NetworkRecipe(epochs=5) if recipe.get("size") == "quick" else None
+    rows = []
+    for spec in recipe["splits"]:
+        split = load_split(spec, events)
+        train, validation, test = (np.intersect1d(split[k], inside) for k in ("train", "validation", "test"))
+        for seed in recipe["seeds"]:
+            for nominal in label_fractions:
+                fraction = float(nominal)
+                if recipe.get("max_windows_per_subject"):  # as `finetune` caps quick runs
+                    fraction *= min(1.0, recipe["max_windows_per_subject"] / max(1, len(split["train"])))
+                chosen = subsample(train, labels, fraction, 520 + seed)
+                for row in run_baselines(windows, labels, float(extractor.sampling_rate),
+                                         Split(chosen, validation, test), [520 + seed], methods, network):
+                    rows.append({**row, "seed": seed, "held_out": spec.split(":")[1], "label_fraction": float(nominal),
+                                 "train_windows": len(chosen), "note": note})
+    return rows
+
+
+def baseline_section(rows: list[dict], by: Sequence[str] = ("method",)) -> str:
+    """The markdown of the baseline rows: what they are, one table (mean ± std over seeds × held-out subjects)."""
+    from modeling_neuript.training.baselines import BASELINES
+
+    order = {m: i for i, m in enumerate(BASELINES)}
+    table = summarise(sorted(rows, key=lambda r: tuple(order.get(r[k], r[k]) if k == "method" else r[k] for k in by)),
+                      by=list(by))
+    note = next((r["note"] for r in rows if r.get("note")), "")
+    return f"""**Compact baselines on the same windows, splits and seeds** (`modeling_neuript/training/baselines.py`:
+logistic regressions on the ERP waveform and on band power, tangent space + logistic regression, EEGNet and
+ShallowFBCSPNet; trained on the training subject's windows — the networks select their epoch on the validation
+windows — and tested on the held-out subject).{' ' + note if note else ''}
+
+{markdown_table(table, by=list(by))}
+"""
 
 
 # ----------------------------------------------------------------------------------------------------------------------

@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import Optional
 
 EXPERIMENTS = ("aamp_vs_random", "pretrained_vs_scratch", "experts", "pooling", "positions", "pictures")
+# Experiments whose tables hold downstream accuracy: their report gains the compact baselines on the same windows,
+# splits and seeds, computed in the same run (`pretrained_vs_scratch` per label fraction).
+WITH_BASELINES = ("aamp_vs_random", "pretrained_vs_scratch", "experts", "pooling", "positions")
 
 
 @dataclass
@@ -85,6 +88,8 @@ def run_experiment(args: ReproduceArguments) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     tic = time.perf_counter()
     result = module.run(args)
+    if args.experiment in WITH_BASELINES:
+        result = with_baselines(args, result)
     runtime = time.perf_counter() - tic
     for key in ("rows", "summary"):
         if key not in result:
@@ -113,6 +118,21 @@ transformers {env['transformers']}; wall time {runtime / 60:.1f} min.
     (out / f"{args.experiment}.json").write_text(json.dumps(payload, indent=2, default=float) + "\n")
     print(report)
     return {**result, "runtime_s": runtime, "report": str(out / f"{args.experiment}.md")}
+
+
+def with_baselines(args: ReproduceArguments, result: dict) -> dict:
+    """`result` with the baseline rows (marked `"baseline": True`) and their table appended to its summary."""
+    from modeling_neuript.experiments import common
+
+    recipe = common.load_recipe(args)
+    events = common.prepare_face13(common.cache_dir(args), recipe["sites"])
+    fractions = recipe.get("label_fractions") if args.experiment == "pretrained_vs_scratch" else None
+    rows = common.baseline_rows(events, recipe, fractions or (1.0,))
+    by = ("label_fraction", "method") if fractions else ("method",)
+    if fractions:
+        rows = [{**r, "label_fraction": f"{r['label_fraction']:.3g}"} for r in rows]
+    summary = result["summary"].rstrip() + "\n\n" + common.baseline_section(rows, by)
+    return {**result, "summary": summary, "rows": result["rows"] + [{**r, "baseline": True} for r in rows]}
 
 
 def run_reproduce(args: ReproduceArguments) -> int:
