@@ -237,7 +237,9 @@ def _to_numpy(values: Any, what: str) -> np.ndarray:
     return array
 
 
-def _check_rate(rate: Any, where: str) -> float:
+def check_sampling_rate(rate: Any, where: str) -> float:
+    """`rate` as a float number of Hz, or a `ValueError` that names `where` it came from and what is wrong with it
+    (missing, not a positive number, or the sampling period passed instead of the rate)."""
     if rate is None:
         raise ValueError(
             f"sampling_rate is required for {where}: pass the rate the data was recorded at, in Hz "
@@ -254,7 +256,8 @@ def _check_rate(rate: Any, where: str) -> float:
     return float(rate)
 
 
-def _check_units(units: Any) -> float:
+def microvolts_per_unit(units: Any) -> float:
+    """The factor that turns `units` (`"V"`, `"mV"`, `"uV"`, ...) into µV; a `ValueError` listing the known units."""
     if not isinstance(units, str) or units not in UNITS_TO_MICROVOLTS:
         raise ValueError(f"units must be one of {list(UNITS_TO_MICROVOLTS)}, got {units!r}.")
     return UNITS_TO_MICROVOLTS[units]
@@ -511,7 +514,7 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
         return int(round(seconds * self.sampling_rate))
 
     def _check_config(self):
-        _check_rate(self.sampling_rate, "the extractor's output")
+        check_sampling_rate(self.sampling_rate, "the extractor's output")
         for name in ("window_seconds", "window_stride_seconds"):
             seconds = getattr(self, name)
             if seconds is None:
@@ -552,7 +555,7 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
                 raise ValueError(
                     f"bipolar_pairs must be non-empty 'A-B' names (A minus B); these are not: {malformed}."
                 )
-        _check_units(self.units)
+        microvolts_per_unit(self.units)
         if not self.notch_quality > 0:
             raise ValueError(
                 f"notch_quality must be a positive quality factor Q (notch bandwidth = frequency / Q), got "
@@ -805,8 +808,8 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
         recording = _Recording(
             _to_numpy(signal, "signal"),
             list(channel_names),
-            _check_rate(sampling_rate, "a recording"),
-            _check_units(self.units if units is None else units),
+            check_sampling_rate(sampling_rate, "a recording"),
+            microvolts_per_unit(self.units if units is None else units),
             line_freq=line_freq,
         )
         return self._preprocess(recording, channel_positions)
@@ -849,7 +852,7 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
                 raise ValueError(f"The {type(recording).__name__} has no good EEG channel (channel types 'eeg', not bad).")
             names = [info["chs"][i]["ch_name"] for i in picks]
             rate = float(info["sfreq"])
-            scale = _check_units("V" if units is None else units)  # overrides a header that mislabels its units
+            scale = microvolts_per_unit("V" if units is None else units)  # overrides a header that mislabels its units
             total = int(recording.n_times)
             montage = recording.get_montage() if hasattr(recording, "get_montage") else None
             positions = None
@@ -865,8 +868,8 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
                 raise ValueError("channel_names is required for array inputs: one name per channel (row).")
             if getattr(recording, "ndim", None) != 2:
                 raise ValueError(f"A recording must be a 2-D array (channels, time), got {type(recording).__name__}.")
-            names, rate = list(channel_names), _check_rate(sampling_rate, "array inputs")
-            scale = _check_units(self.units if units is None else units)
+            names, rate = list(channel_names), check_sampling_rate(sampling_rate, "array inputs")
+            scale = microvolts_per_unit(self.units if units is None else units)
             total, positions = int(recording.shape[1]), None
 
             def read(start, stop):
@@ -980,8 +983,8 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
                 recordings.extend(self._unpack_mne(item, rates[index], units))
                 continue
             array = _to_numpy(item, "raw_eeg")
-            rate = _check_rate(rates[index], "array inputs")
-            scale = _check_units(self.units if units is None else units)
+            rate = check_sampling_rate(rates[index], "array inputs")
+            scale = microvolts_per_unit(self.units if units is None else units)
             if array.ndim == 3:
                 recordings.extend(_Recording(row, names_per_item[index], rate, scale, None, line_freq) for row in array)
             else:
@@ -1033,7 +1036,7 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
         labelled volts: `units="uV"`)."""
         info = obj.info
         sfreq = float(info["sfreq"])
-        if rate is not None and _check_rate(rate, "mne objects") != sfreq:
+        if rate is not None and check_sampling_rate(rate, "mne objects") != sfreq:
             raise ValueError(f"sampling_rate={rate} does not match the mne object's info['sfreq'] = {sfreq} Hz.")
         bads = set(info.get("bads", []) or [])
         picks, dropped = [], []
@@ -1061,7 +1064,7 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
                 if name in names and any(abs(v) > 0 for v in xyz)  # mne marks "no position" with zeros
             } or None
         line_freq = info.get("line_freq")
-        scale = _check_units("V" if units is None else units)
+        scale = microvolts_per_unit("V" if units is None else units)
         if data.ndim == 3:  # Epochs: (epochs, channels, time), each epoch a recording starting at tmin
             offset = float(getattr(obj, "tmin", 0.0))
             return [_Recording(epoch, names, sfreq, scale, positions, line_freq, offset, True) for epoch in data]
@@ -1218,4 +1221,4 @@ class NeurIPTFeatureExtractor(SequenceFeatureExtractor):
         return array
 
 
-__all__ = ["NeurIPTFeatureExtractor", "a_law_compress", "a_law_expand"]
+__all__ = ["NeurIPTFeatureExtractor", "a_law_compress", "a_law_expand", "check_sampling_rate", "microvolts_per_unit"]

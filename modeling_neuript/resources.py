@@ -6,9 +6,13 @@ it runs; nothing here reads the source checkout.
     preset_path("neuript-tiny")            # configuration/neuript-tiny.json
     recipe_path("face13")                  # processing/face13.yaml
     resource_path("configuration", "accelerate/cpu.yaml")
+
+From a shell, `python -m modeling_neuript.resources configuration/accelerate/cpu-ddp.yaml` prints where that file is
+installed (for `accelerate launch --config_file ...`); without an argument it lists what ships.
 """
 
 import os
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -60,3 +64,26 @@ def recipe_path(name: str) -> Path:
     if not (resource_folder("processing") / relative).is_file():
         raise ValueError(f"No recipe {name!r}: give a YAML path or one of {recipe_names()}.")
     return resource_path("processing", relative)
+
+
+def main(argv=None) -> int:
+    """`python -m modeling_neuript.resources [FOLDER/RELATIVE]`: print the installed path, or list every file."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        for folder in FOLDERS:
+            root = resource_folder(folder)
+            for path in sorted(root.rglob("*")):
+                if path.is_file() and path.suffix in (".json", ".yaml", ".yml", ".md"):
+                    print(f"{folder}/{path.relative_to(root)}")
+        return 0
+    folder, _, relative = argv[0].partition("/")
+    try:
+        print(resource_path(folder, relative))
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,6 +1,8 @@
 """The compact baselines every NeurIPT number stands beside: they learn real EEG, train on exactly the windows they
 are given, refuse what they cannot train on, and are reproducible with a seed."""
 
+import types
+
 import numpy as np
 import pytest
 
@@ -69,11 +71,27 @@ def test_a_split_they_cannot_learn_from_is_refused():
         run_baselines(windows, labels, 64.0, split, [0], ["SVM"])
 
 
-def test_a_dataset_mixing_montages_is_refused_by_name():
+def test_a_dataset_mixing_montages_is_refused_and_one_site_list_on_two_caps_is_not():
+    """Channel i must be one site in every window: other names at the same places (a recipe's `nearest` sites on caps
+    with different bad channels) are accepted; other places are refused, with the distance and both fixes named."""
+    from modeling_neuript.electrodes_neuript import resolve_channel_positions
+
     class Rows(dict):
         def with_format(self, _):
             return self
 
-    rows = Rows(channel_names=[["C3", "C4"], ["C3", "Cz"]], input_values=np.zeros((2, 2, 8)))
-    with pytest.raises(ValueError, match="same channels"):
-        baselines.microvolt_windows(rows, None)
+    def rows(names_per_window, positions_per_window):
+        return Rows(channel_names=names_per_window, channel_positions=np.asarray(positions_per_window),
+                    input_values=np.ones((len(names_per_window), 2, 8)))
+
+    c3_c4, _ = resolve_channel_positions(["C3", "C4"])
+    c3_cz, _ = resolve_channel_positions(["C3", "Cz"])
+    c3_c4 = np.asarray(c3_c4, dtype=np.float64)
+    nearby = c3_c4 + np.array([0.01, 0.0, 0.0])  # other electrode names, 10 mm away
+    same_sites = rows([["C3", "C4"], ["A1", "A2"]], [c3_c4, nearby])
+    plain = types.SimpleNamespace(alaw_A=None)  # an extractor without companding: values pass through
+    assert np.array_equal(baselines.microvolt_windows(same_sites, plain), np.ones((2, 2, 8)))
+    with pytest.raises(ValueError, match=r"same sites.*2 channels up to \d+ mm apart.*nearest"):
+        baselines.microvolt_windows(rows([["C3", "C4"], ["C3", "Cz"]], [c3_c4, c3_cz]), None)
+    with pytest.raises(ValueError, match=r"mixes montages \(\[2, 3\]\)"):
+        baselines.microvolt_windows(Rows(channel_names=[["C3", "C4"], ["C3", "C4", "Cz"]], input_values=None), None)

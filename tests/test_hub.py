@@ -189,7 +189,6 @@ def test_the_repository_loads_and_classifies_real_eeg_where_the_package_cannot_b
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "OK 30 NeurIPTEEGClassificationPipeline" in result.stdout

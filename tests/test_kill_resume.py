@@ -26,7 +26,7 @@ def neuript(*args) -> list:
 
 
 def run_to_end(command: list) -> str:
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=ENV)
+    result = subprocess.run(command, capture_output=True, text=True, env=ENV)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout + result.stderr
 
@@ -43,7 +43,7 @@ def in_process(function, *args):
         torch.use_deterministic_algorithms(deterministic)
 
 
-def run_and_kill(command: list, ready, timeout: float = 600) -> str:
+def run_and_kill(command: list, ready) -> str:
     """Start `command`, SIGKILL it as soon as `ready(output_so_far)` is true; return the output. Fails if the run
     ends by itself first (the kill must interrupt training)."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=ENV)
@@ -51,16 +51,13 @@ def run_and_kill(command: list, ready, timeout: float = 600) -> str:
     reader = threading.Thread(target=lambda: [chunks.append(c.decode(errors="replace"))
                                               for c in iter(lambda: process.stdout.read1(4096), b"")], daemon=True)
     reader.start()
-    deadline = time.monotonic() + timeout
     try:
         while not ready("".join(chunks)):
             if process.poll() is not None:
                 pytest.fail(f"the run ended (rc {process.returncode}) before the kill point:\n{''.join(chunks)[-3000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail("the kill point was not reached in time")
             time.sleep(0.02)
         process.send_signal(signal.SIGKILL)
-        assert process.wait(timeout=60) == -signal.SIGKILL
+        assert process.wait() == -signal.SIGKILL
     finally:
         if process.poll() is None:
             process.kill()

@@ -302,29 +302,38 @@ def test_training_forwards_trace_as_one_graph(autocast):
     torch._dynamo.reset()
 
 
+# Run in a fresh process: in the test process, earlier in-process training (with the setting on) leaves large free
+# chunks in the heap, which a later 200 MB allocation reuses without page faults whatever the setting.
+KEEP_FREED_MEMORY_PROBE = """
+import json, resource, torch
+from modeling_neuript.training.memory import keep_freed_memory
+
+def faults_of_second_allocation():
+    torch.ones(50_000_000)  # allocated, touched, freed
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    torch.ones(50_000_000)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+default = [keep_freed_memory(False), faults_of_second_allocation()]
+kept = [keep_freed_memory(True), faults_of_second_allocation(), faults_of_second_allocation()]
+print(json.dumps({"default": default, "kept": kept}))
+"""
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc setting")
 def test_keep_freed_memory_stops_large_allocations_from_page_faulting_again():
     """With glibc's defaults a freed 200 MB tensor is unmapped and its next allocation page-faults every page back in
     (a third of the GEMM time on 2 cores); with `keep_freed_memory()` the second allocation reuses the pages."""
-    import resource
+    import json
+    import subprocess
 
-    from modeling_neuript.training.memory import keep_freed_memory
-
-    def faults_of_second_allocation():
-        torch.ones(50_000_000)  # allocated, touched, freed
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        torch.ones(50_000_000)
-        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-
-    try:
-        assert keep_freed_memory(False)
-        faults_default = faults_of_second_allocation()  # ~48,800 with 4 KiB pages, fewer with transparent huge pages
-        assert faults_default > 0
-        assert keep_freed_memory(True)
-        faults_of_second_allocation()  # the first round after switching may still grow the heap
-        assert faults_of_second_allocation() <= 0.05 * faults_default
-    finally:
-        keep_freed_memory(False)
+    result = subprocess.run([sys.executable, "-c", KEEP_FREED_MEMORY_PROBE], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    (took_default, faults_default), (took_kept, _first_round, faults_kept) = measured["default"], measured["kept"]
+    assert took_default and took_kept
+    assert faults_default > 0  # ~48,800 with 4 KiB pages, fewer with transparent huge pages
+    assert faults_kept <= 0.05 * faults_default  # the first round after switching may still grow the heap
 
 
 class _Parsed(Exception):

@@ -387,7 +387,7 @@ def test_three_concurrent_prepares_into_one_folder_all_succeed(tmp_path, edf_pat
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         for _ in range(3)
     ]
-    results = [(process.wait(timeout=600), process.stderr.read()) for process in processes]
+    results = [(process.wait(), process.stderr.read()) for process in processes]
     assert [rc for rc, _ in results] == [0, 0, 0], [err[-2000:] for _, err in results]
     dataset, _, manifest = load_prepared(tmp_path / "out")
     assert manifest["windows_per_recording"] == {"sub-00_eeg.fif": 15, "sub-01_eeg.fif": 10, "sub-02_eeg.fif": 5}

@@ -263,7 +263,7 @@ def test_two_process_cpu_run_under_accelerate_launch_gives_one_checkpoint(prepar
         "--max_steps", "2", "--per_device_batch_size", "2", "--save_steps", "2", "--report_to", "none",
         "--progress_bar", "false", "--model", "neuript-tiny",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900,
+    result = subprocess.run(command, capture_output=True, text=True,
                             env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
     assert result.returncode == 0, result.stderr[-3000:]
     found = sorted(p.name for p in (tmp_path / "ddp" / "checkpoints").iterdir())
@@ -332,7 +332,7 @@ def test_fsdp_config_on_a_cpu_machine_is_refused_with_the_fix(prepared_face13, t
         "--main_process_port", "29534", "-m", "modeling_neuript.cli", "pretrain", "--dataset", str(prepared_face13),
         "--output_dir", str(tmp_path / "fsdp"), "--max_steps", "1", "--report_to", "none", "--model", "neuript-tiny",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600,
+    result = subprocess.run(command, capture_output=True, text=True,
                             env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
     assert result.returncode != 0
     assert "FSDP needs GPUs" in result.stderr and "cpu-ddp.yaml" in result.stderr

@@ -220,7 +220,7 @@ def test_import_and_use_touch_no_network_and_no_home_directory(tmp_path):
     script = tmp_path / "no_network.py"
     script.write_text(NO_NETWORK)
     result = subprocess.run([sys.executable, str(script), str(REPO / "configuration" / "neuript-tiny.json")],
-                            capture_output=True, text=True, timeout=300, env=env, cwd=REPO)
+                            capture_output=True, text=True, env=env, cwd=REPO)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "ATTEMPTS []" in result.stdout, result.stdout
     assert "SHAPE (1, 3, 16, 48)" in result.stdout

@@ -139,7 +139,7 @@ def test_the_standard_journey_where_the_package_cannot_be_imported(
            "OMP_NUM_THREADS": "2"}
     result = subprocess.run(
         [sys.executable, str(script), str(pretraining_checkpoint), str(face13_tiny_events), edf_path, str(tmp_path)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900,
+        cwd=tmp_path, env=env, capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stderr[-4000:]
     reports = [json.loads(line) for line in result.stdout.splitlines() if line.startswith('{"stage"')]

@@ -50,10 +50,10 @@ import torch
 
 from modeling_neuript.feature_extraction_neuript import (
     NeurIPTFeatureExtractor,
-    _check_rate,
-    _check_units,
     a_law_compress,
+    check_sampling_rate,
     design_filter,
+    microvolts_per_unit,
     resampling_factors,
 )
 
@@ -158,8 +158,8 @@ class NeurIPTStreamProcessor:
         import scipy.signal
 
         self.extractor = extractor
-        self.sampling_rate = _check_rate(sampling_rate, "the stream")
-        self.to_microvolts = _check_units(extractor.units if units is None else units)
+        self.sampling_rate = check_sampling_rate(sampling_rate, "the stream")
+        self.to_microvolts = microvolts_per_unit(extractor.units if units is None else units)
         self.input_names = list(channel_names)
         self._check_names(self.input_names)
         names = self.input_names
@@ -305,9 +305,9 @@ def causal_reference(
     "end_seconds": (W,)}` with one window per hop, as `NeurIPTStreamProcessor` emits them."""
     import scipy.signal
 
-    rate = _check_rate(sampling_rate, "the recording")
+    rate = check_sampling_rate(sampling_rate, "the recording")
     names = list(channel_names)
-    data = np.asarray(signal, dtype=np.float64) * _check_units(extractor.units if units is None else units)
+    data = np.asarray(signal, dtype=np.float64) * microvolts_per_unit(extractor.units if units is None else units)
     if extractor.bipolar_pairs is not None:
         data, names = extractor._rereference(data, names)
     sos = np.array(design_filter(rate, extractor.l_freq, extractor.h_freq, extractor.highpass_order,

@@ -63,17 +63,32 @@ class NetworkRecipe:
 # ----------------------------------------------------------------------------------------------------------------------
 
 
+# Windows whose channel lists differ in name are still one montage for the baselines when channel i sits at the same
+# place in every window: a recipe's `channels: {nearest: [sites]}` picks, on each cap, the electrode nearest to each
+# site, so subjects with different bad channels get different electrodes in the same site order.
+SAME_SITE_TOLERANCE_M = 0.03
+
+
 def microvolt_windows(dataset, extractor) -> np.ndarray:
     """`(N, C, T)` float64 µV windows of a prepared dataset (its `input_values` with the extractor's A-law undone).
-    Every window must have the same channels: the baselines have no notion of channel positions."""
+    Channel i must be the same site in every window — the same name, or positions within `SAME_SITE_TOLERANCE_M` —
+    because the baselines know channels only by their index."""
     from modeling_neuript.feature_extraction_neuript import a_law_expand
 
     names = dataset["channel_names"]
     if any(n != names[0] for n in names):
-        raise ValueError(
-            "The baselines need the same channels, in the same order, in every window; this dataset mixes montages. "
-            "Prepare it with a recipe that picks one channel list (channels: [...] or {nearest: [...]})."
-        )
+        counts = {len(n) for n in names}
+        spread = None
+        if len(counts) == 1:
+            positions = np.stack(dataset.with_format("numpy")["channel_positions"]).astype(np.float64)  # (N, C, 3)
+            spread = float(np.linalg.norm(positions - np.median(positions, axis=0), axis=-1).max())
+        if spread is None or spread > SAME_SITE_TOLERANCE_M:
+            found = sorted(counts) if spread is None else f"{len(names[0])} channels up to {spread * 1000:.0f} mm apart"
+            raise ValueError(
+                "The baselines need the same sites, in the same order, in every window (they know channels only by "
+                f"their index); this dataset mixes montages ({found}). Prepare it with a recipe that picks one "
+                "channel list (`channels: [names]`), or sites every recording has (`channels: {nearest: [sites]}`)."
+            )
     values = np.stack(dataset.with_format("numpy")["input_values"]).astype(np.float64)
     return a_law_expand(values, extractor.alaw_A) if extractor.alaw_A is not None else values
 
