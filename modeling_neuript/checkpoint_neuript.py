@@ -66,6 +66,9 @@ TRAINING_ONLY_SETTINGS = frozenset(
 )
 # Settings of the classification head: they matter only when the head itself is loaded from the checkpoint.
 HEAD_SETTINGS = frozenset({"lobe_grouping", "classifier_layers", "classifier_head"})
+# Settings that record what inputs the model expects (checked against the feature extractor); the forward pass never
+# reads them, so changing one changes the contract, not what the weights compute.
+INPUT_CONTRACT_SETTINGS = frozenset({"sampling_rate", "window_seconds"})
 # What the feature extractor and the model must agree on (extractor attribute, config attribute).
 EXTRACTOR_SETTINGS = (
     ("sampling_rate", "sampling_rate"),

@@ -961,6 +961,7 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
         """
         from .checkpoint_neuript import (
             HUB_KWARGS,
+            INPUT_CONTRACT_SETTINGS,
             CheckpointError,
             check_extractor_matches,
             check_finite,
@@ -1037,8 +1038,12 @@ class NeurIPTPreTrainedModel(PreTrainedModel):
             with_head = cls._has_classifier_head and not new_head
             changed = check_settings(saved_settings, model.config, stored, source, with_head=with_head)
             if changed:
+                computes = [c for c in changed if c.split(" ", 1)[0] not in INPUT_CONTRACT_SETTINGS]
+                effect = ("Its outputs differ from the saved model's." if computes else
+                          "They describe the inputs it expects (its feature extractor must match); the weights compute "
+                          "as before.")
                 logger.warning(f"{cls.__name__} from {source} with settings changed on purpose: {'; '.join(changed)}. "
-                               "Its outputs differ from the saved model's.")
+                               + effect)
         if files.get("extractor") is not None:
             with open(files["extractor"]) as handle:
                 extractor = json.load(handle)

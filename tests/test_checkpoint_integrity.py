@@ -243,6 +243,13 @@ def test_an_output_setting_edited_into_config_json_is_refused_and_a_deliberate_o
         changed = NeurIPTModel.from_pretrained(classifier_folder, position_grid_size=100)
     assert changed.config.position_grid_size == 100
     assert "settings changed on purpose: position_grid_size 50 -> 100" in caplog.text
+    assert "Its outputs differ from the saved model's" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):  # the input contract alone: same computation, the extractor must follow
+        retimed = NeurIPTModel.from_pretrained(classifier_folder, window_seconds=2 * config["window_seconds"])
+    assert f"window_seconds {config['window_seconds']!r} -> {2 * config['window_seconds']!r}" in caplog.text and "the weights compute as before" in caplog.text
+    torch.testing.assert_close(encoder_outputs(retimed), encoder_outputs(NeurIPTModel.from_pretrained(classifier_folder)),
+                               rtol=0, atol=0)
     # a training-only setting is free to change
     (edited / "config.json").write_text(json.dumps({**config, "hidden_dropout_prob": 0.3}))
     assert NeurIPTModel.from_pretrained(edited).config.hidden_dropout_prob == 0.3

@@ -29,7 +29,7 @@ The API, in the order an experiment uses it:
     scores = linear_probe(x[train], y[train], x[test], y[test], seed=0)
     scores = finetune(cache / "runs" / "...", events, checkpoint_or_preset, recipe, task=..., split="loso:s02",
                       seed=0, train_fraction=0.1, config_overrides={...})
-    table = markdown_table(summarise(rows, by=["method"], metrics=["balanced_accuracy"]))
+    table = markdown_table(summarise(rows, by=["method"]), by=["method"])
 
 Sizes: `SIZES` holds the three presets (quick for CI, default for 2 CPU cores, full for a GPU); a recipe YAML may
 override any key at the top level (all sizes) or under `quick:` / `default:` / `full:`. `load_recipe` merges
@@ -55,6 +55,7 @@ import numpy as np
 import torch
 
 from modeling_neuript.resources import resource_path
+from modeling_neuript.training.benchmark import markdown_table
 
 SITES_8 = ["F3", "F4", "C3", "C4", "P7", "P8", "O1", "O2"]
 
@@ -527,19 +528,6 @@ def summarise(rows: list[dict], by: Sequence[str], metrics: Sequence[str] = METR
             entry[metric] = (float(values.mean()), float(values.std()), int(len(values))) if len(values) else None
         table.append(entry)
     return table
-
-
-def markdown_table(table: list[dict], by: Sequence[str], metrics: Sequence[str] = METRICS,
-                   names: Optional[dict] = None) -> str:
-    """A markdown table of `summarise` output: the `by` columns, `mean ± std` per metric, and the run count."""
-    names = {"balanced_accuracy": "BAcc", "cohen_kappa": "κ", "roc_auc": "AUROC", **(names or {})}
-    header = [names.get(k, k) for k in (*by, *metrics)] + ["runs"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for entry in table:
-        cells = [str(entry[k]) for k in by]
-        cells += ["—" if entry[m] is None else f"{entry[m][0]:.3f} ± {entry[m][1]:.3f}" for m in metrics]
-        lines.append("| " + " | ".join(cells + [str(entry["runs"])]) + " |")
-    return "\n".join(lines)
 
 
 def model_description(recipe: dict) -> str:

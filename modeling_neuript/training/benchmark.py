@@ -16,7 +16,7 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -145,14 +145,16 @@ def summarise(rows: list[dict], by=("task", "split_kind", "method")) -> list[dic
     return table
 
 
-def markdown_table(table: list[dict], by=("task", "split_kind", "method")) -> str:
-    names = {"split_kind": "split", "balanced_accuracy": "BAcc", "cohen_kappa": "κ", "roc_auc": "AUROC"}
-    header = [names.get(k, k) for k in (*by, *METRICS)] + ["runs"]
+def markdown_table(table: list[dict], by: Sequence[str] = ("task", "split_kind", "method"),
+                   metrics: Sequence[str] = METRICS, names: Optional[dict] = None) -> str:
+    """A markdown table of `summarise` output: the `by` columns, `mean ± std` per metric, and the run count."""
+    names = {"split_kind": "split", "balanced_accuracy": "BAcc", "cohen_kappa": "κ", "roc_auc": "AUROC", **(names or {})}
+    header = [names.get(k, k) for k in (*by, *metrics)] + ["runs"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for e in table:
-        cells = [str(e[k]) for k in by]
-        cells += ["—" if e[m] is None else f"{e[m][0]:.3f} ± {e[m][1]:.3f}" for m in METRICS]
-        lines.append("| " + " | ".join(cells + [str(e["runs"])]) + " |")
+    for entry in table:
+        cells = [str(entry[k]) for k in by]
+        cells += ["—" if entry[m] is None else f"{entry[m][0]:.3f} ± {entry[m][1]:.3f}" for m in metrics]
+        lines.append("| " + " | ".join(cells + [str(entry["runs"])]) + " |")
     return "\n".join(lines)
 
 
