@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -345,7 +346,8 @@ def pretrain(args: PretrainArguments) -> dict:
     )
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
 
-    step, history, run_id = 0, [], f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    # When, which process, and a random part: two runs started by one process within a second must differ.
+    step, history, run_id = 0, [], f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     found = checkpoints(output_dir)
     if args.resume and found:
         progress = json.loads((found[-1] / "progress.json").read_text())
