@@ -84,3 +84,18 @@ def test_verdict_states_the_six_cell_claim_plainly():
     text = demo._verdict(table, ["a", "b"])
     assert "reaches the best compact baseline on that average (EEGNet, 0.550)" in text
     assert "A logistic regression beats it in: b, within subject (time-ordered)." in text
+
+
+def test_the_reports_reproduce_line_parses_back_to_the_same_run():
+    """The report's `Reproduce:` command names every option that differs from its default, so running it repeats the
+    run (seeds, sizes, sites) rather than the default one."""
+    from modeling_neuript import cli
+
+    parser, _ = cli.build_parser("demo")
+    for args in (demo.DemoArguments(),
+                 demo.DemoArguments(seeds=[0, 1, 2], output_dir="elsewhere", workers=1, scratch=False),
+                 demo.DemoArguments(quick=True, tasks="face_vs_house", sites="all19", epochs=2.0)):
+        line = demo.command_line(args)
+        assert line.startswith("neuript demo")
+        (parsed,) = parser.parse_args_into_dataclasses(line.split()[2:])
+        assert parsed == args, line

@@ -23,7 +23,7 @@ works, not how well the model does.
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Optional
 
@@ -76,6 +76,23 @@ class DemoArguments:
         default=None, metadata={"help": "Comma separated split specs (default: loso and within for every subject; "
                                         "quick: loso:s02,within:s01)."}
     )
+
+
+def command_line(args: DemoArguments) -> str:
+    """The `neuript demo` command that reproduces this run: every option that differs from its default."""
+    parts = ["neuript demo"]
+    for option in fields(DemoArguments):
+        value = getattr(args, option.name)
+        default = option.default_factory() if option.default_factory is not MISSING else option.default
+        if value == default:
+            continue
+        if isinstance(value, bool):
+            parts.append(f"--{option.name}" if value else f"--{option.name} false")
+        elif isinstance(value, (list, tuple)):
+            parts.append(f"--{option.name} " + " ".join(str(v) for v in value))
+        else:
+            parts.append(f"--{option.name} {value}")
+    return " ".join(parts)
 
 
 def _sizes(args: DemoArguments) -> dict:
@@ -444,7 +461,7 @@ def run_demo(args: DemoArguments) -> int:
     (report / "results.json").write_text(json.dumps({"rows": rows, "table": table, "timings": timings,
                                                       "sizes": sizes, "args": asdict(args)}, indent=2, default=float))
     size = "quick" if args.quick else "full" if args.full else "default"
-    command = "neuript demo" + {"quick": " --quick", "full": " --full", "default": ""}[size]
+    command = command_line(args)
     (report / "report.md").write_text(f"""# NeurIPT demo on Face13 ({size} size)
 
 Data: Face13 (2 subjects, 128-channel BioSemi, 256 Hz, from the pylossless 0.2.0 wheel), the {len(sizes['sites'])}
@@ -477,7 +494,7 @@ the order of floating-point sums, and with it the last digits of some rows.
 ![confusions](confusion_matrices.png)
 ![importance](channel_importance_topomap.png)
 
-Reproduce: `{command}{'' if args.output_dir == 'outputs/demo' else ' --output_dir ' + args.output_dir}`
+Reproduce: `{command}`
 """)
     print(text)
     print(verdict)
