@@ -31,12 +31,7 @@ import numpy as np
 import torch
 
 from modeling_neuript.data.prepare import prepare_recipe
-from modeling_neuript.training.benchmark import (
-    markdown_table,
-    run_finetune_jobs,
-    summarise,
-    worker_setup,
-)
+from modeling_neuript.training.benchmark import markdown_table, run_finetune_jobs, summarise
 
 SITES_19 = ["Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T7", "C3", "Cz", "C4", "T8", "P7", "P3", "Pz", "P4", "P8", "O1", "O2"]
 SITES_8 = ["F3", "F4", "C3", "C4", "P7", "P8", "O1", "O2"]
@@ -315,10 +310,9 @@ def run_demo(args: DemoArguments) -> int:
     from modeling_neuript.training.baselines import (
         BASELINES,
         NetworkRecipe,
-        Split,
         available_baselines,
+        baselines_on_run,
         microvolt_windows,
-        run_baselines,
     )
     from modeling_neuript.training.pretrain import PretrainArguments, pretrain
 
@@ -414,10 +408,8 @@ def run_demo(args: DemoArguments) -> int:
             continue
         label_map, _ = task_labels(manifest, job["task"])
         labels = np.array([label_map.get(int(l), -1) for l in raw_labels])
-        used = _read_split(job["run_dir"])
-        split = Split(*(np.asarray(used[k], dtype=int) for k in ("train", "validation", "test")))
-        for row in run_baselines(windows, labels, float(extractor.sampling_rate), split, [520 + job["seed"]],
-                                 baseline_methods, network_recipe):
+        for row in baselines_on_run(windows, labels, float(extractor.sampling_rate), job["run_dir"], job["seed"],
+                                    baseline_methods, network_recipe):
             rows.append({"task": job["task"], "split": job["split"], "split_kind": job["split_kind"], **row,
                          "seed": job["seed"]})
     clock["baselines"] = time.perf_counter()

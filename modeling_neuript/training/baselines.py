@@ -26,8 +26,10 @@ Every function here imports its library when called: braindecode (through
 `compact_network`, so importing this module changes nothing global.
 """
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
@@ -302,6 +304,15 @@ def run_baselines(windows: np.ndarray, labels: np.ndarray, rate: float, split: S
             fixed = row if deterministic else None
             rows.append(row)
     return rows
+
+
+def baselines_on_run(windows: np.ndarray, labels: np.ndarray, rate: float, run_dir, seed: int,
+                     methods: Sequence[str] = BASELINES, recipe: Optional[NetworkRecipe] = None) -> list[dict]:
+    """`run_baselines` on exactly the windows a `neuript finetune` run trained, validated and tested on (the indices
+    in its `split.json`), seeded as that run was (520 + `seed`)."""
+    used = json.loads((Path(run_dir) / "split.json").read_text())
+    split = Split(*(np.asarray(used[k], dtype=int) for k in ("train", "validation", "test")))
+    return run_baselines(windows, labels, rate, split, [520 + seed], methods, recipe)
 
 
 __all__ = ["BASELINES", "FAST_BASELINES", "NETWORKS", "NetworkRecipe", "Split", "available_baselines", "band_power_features",

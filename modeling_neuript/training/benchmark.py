@@ -195,10 +195,9 @@ def benchmark(args: BenchmarkArguments) -> dict:
     from modeling_neuript.training.baselines import (
         BASELINES,
         FAST_BASELINES,
-        Split,
         available_baselines,
+        baselines_on_run,
         microvolt_windows,
-        run_baselines,
     )
 
     transformers.logging.set_verbosity_error()
@@ -244,9 +243,8 @@ def benchmark(args: BenchmarkArguments) -> dict:
         rows.append({"task": task, "split": job["spec"], "split_kind": split_kind(job["spec"]), "method": "NeurIPT",
                      "seed": job["seed"], **{m: result["test"].get(f"test_{m}") for m in METRICS}})
     for job in jobs:  # the baselines on the exact indices each NeurIPT run used
-        used = json.loads((Path(job["run_dir"]) / "split.json").read_text())
-        split = Split(*(np.asarray(used[k], dtype=int) for k in ("train", "validation", "test")))
-        for row in run_baselines(windows, labels, float(extractor.sampling_rate), split, [520 + job["seed"]], methods):
+        for row in baselines_on_run(windows, labels, float(extractor.sampling_rate), job["run_dir"], job["seed"],
+                                    methods):
             rows.append({"task": task, "split": job["spec"], "split_kind": split_kind(job["spec"]), **row,
                          "seed": job["seed"]})
     table = summarise(rows)
