@@ -40,6 +40,11 @@ COMMANDS = {
         "modeling_neuript.experiments.reproduce", ("ReproduceArguments",), "run_reproduce",
         "Rerun one of the paper's claims at small scale on real EEG and write a report with mean ± std over seeds.",
     ),
+    "ablation": (
+        "modeling_neuript.experiments.ablation", ("AblationArguments",), "run_ablation",
+        "Rerun the demo's fine-tuning with one change per arm (configuration/ablation-face13.yaml) and tabulate what "
+        "moved the number.",
+    ),
     "convert-official": (
         "modeling_neuript.interop.official", ("ConvertOfficialArguments",), "run_convert_official",
         "Convert a checkpoint of the authors' NeurIPT code into a safetensors checkpoint that reproduces its outputs.",
@@ -51,7 +56,7 @@ POSITIONAL = {"reproduce": "experiment", "convert-official": "checkpoint"}
 
 # Commands that allocate the same large activations step after step: glibc is told to keep freed memory
 # (`modeling_neuript.training.memory.keep_freed_memory`).
-TRAINING_COMMANDS = ("demo", "pretrain", "finetune", "benchmark", "reproduce")
+TRAINING_COMMANDS = ("demo", "pretrain", "finetune", "benchmark", "reproduce", "ablation")
 
 # The TrainingArguments that `neuript finetune --help` shows next to its own options (those whose defaults it sets,
 # and resuming); every other TrainingArguments option is accepted too and listed by `--help_all`.

@@ -87,3 +87,21 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
     if COUNTS or PEAK_RSS_MIB:
         terminalreporter.write_line(summary_line())
+
+
+@pytest.fixture(scope="session")
+def quick_demo(tmp_path_factory):
+    """`(folder, completed_process)` of one `neuript demo --quick` run in a subprocess (real Face13), shared by the
+    demo's own test and the ablation's (which reruns the demo's runs from its folder)."""
+    import subprocess
+    import sys
+
+    from modeling_neuript.data.sources import load_face13
+
+    _load_or_skip(load_face13, "s01", preload=False)
+    folder = tmp_path_factory.mktemp("quick_demo") / "demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "modeling_neuript.cli", "demo", "--quick", "--output_dir", str(folder)],
+        capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    return folder, result

@@ -2,29 +2,21 @@
 compact baselines on the same splits, and a report that reads right."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 
 from modeling_neuript.experiments import demo
 
 
-def test_quick_demo_runs_end_to_end_and_writes_the_report(tmp_path, load_or_skip):
-    from modeling_neuript.data.sources import load_face13
+def test_quick_demo_runs_end_to_end_and_writes_the_report(quick_demo):
     from modeling_neuript.training.baselines import BASELINES, available_baselines
 
-    load_or_skip(load_face13, "s01", preload=False)
-    result = subprocess.run(
-        [sys.executable, "-m", "modeling_neuript.cli", "demo", "--quick", "--output_dir", str(tmp_path / "demo")],
-        capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )
+    folder, result = quick_demo
     assert result.returncode == 0, result.stderr[-4000:]
     lines = result.stdout.splitlines()
     assert lines[0].startswith("NeurIPT demo (quick size): 1 task(s) (face_vs_house)")  # words, not a dict
     assert any(line.startswith("Estimated time on this machine now: about ") for line in lines[:8])
-    report = tmp_path / "demo" / "report"
+    report = folder / "report"
     for name in ("report.md", "results.json", "loss_curves.png", "confusion_matrices.png", "channel_importance_topomap.png"):
         assert (report / name).exists(), name
     results = json.loads((report / "results.json").read_text())

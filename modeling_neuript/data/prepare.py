@@ -34,7 +34,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 import yaml
@@ -774,18 +774,29 @@ def prepare_recipe(
     out: Path,
     window_seconds: Optional[float] = None,
     limit_recordings: Optional[int] = None,
+    overrides: Optional[dict] = None,
+    variant: Optional[str] = None,
 ) -> Path:
     """Prepare a built-in recipe (`processing/<recipe_name>.yaml`) at the scalp sites nearest to `sites` (and with
     windows of `window_seconds` when given) into `out/<recipe_name>/`, writing the adapted recipe next to it as
     `out/<recipe_name>.yaml`. An existing output made with exactly these settings is reused; one made with others
-    (other sites, window length or recording limit) is rebuilt. Returns the dataset folder."""
+    (other sites, window length or recording limit) is rebuilt. Returns the dataset folder.
+
+    `overrides` changes recipe sections key by key (e.g. `{"preprocessing": {"alaw_A": None}, "cleaning":
+    {"trim_minutes": 0}}`); a `variant` name keeps such an output apart: `out/<recipe_name>-<variant>/`."""
     recipe = yaml.safe_load(recipe_path(recipe_name).read_text())
     recipe["channels"] = {"nearest": list(sites)}
     if window_seconds is not None:
         recipe["windows"]["window_seconds"] = window_seconds
+    for section, values in (overrides or {}).items():
+        if isinstance(values, dict) and isinstance(recipe.get(section), dict):
+            recipe[section] = {**recipe[section], **values}
+        else:
+            recipe[section] = values
+    name = f"{recipe_name}-{variant}" if variant else recipe_name
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    target = out / recipe_name
+    target = out / name
     mode = recipe["windows"].get("mode", "pretraining")
     manifest = target / "manifest.json"
     if manifest.exists() and (target / "data").is_dir():
@@ -793,11 +804,60 @@ def prepare_recipe(
         if (recorded.get("settings") == prepare_settings(recipe, mode)
                 and recorded.get("limit_recordings") == limit_recordings):
             return target
-    path = out / f"{recipe_name}.yaml"
+    path = out / f"{name}.yaml"
     _write_text_atomically(path, yaml.safe_dump(recipe))
     prepare(PrepareArguments(recipe=str(path), output_dir=str(target), limit_recordings=limit_recordings,
                              overwrite=True))
     return target
+
+
+def merge_prepared(folders: Sequence[os.PathLike], output: os.PathLike) -> Path:
+    """One prepared folder holding the windows of several (e.g. Face13's and EEGMMIDB's unlabelled windows, for
+    pretraining on every window available). The folders must share one preprocessing contract (the same
+    `preprocessor_config.json`: rate, filters, units, A-law, window length) and one mode; anything else is an error that
+    names the first difference. The merged manifest lists every source folder's recordings and counts. Written into a
+    staging folder and renamed into place, so an interrupted merge leaves no half-written output."""
+    from datasets import concatenate_datasets
+
+    from modeling_neuript.data.reading import load_prepared
+
+    if len(folders) < 2:
+        raise ValueError(f"merge_prepared needs two prepared folders or more, got {len(folders)}.")
+    parts = [(Path(folder), *load_prepared(folder)) for folder in folders]
+    first_folder, _, first_extractor, first_manifest = parts[0]
+    contract = first_extractor.to_dict()
+    for folder, _, extractor, manifest in parts[1:]:
+        other = extractor.to_dict()
+        differences = sorted(key for key in set(contract) | set(other) if contract.get(key) != other.get(key))
+        if differences:
+            key = differences[0]
+            raise ValueError(
+                f"{folder} was prepared with {key} = {other.get(key)!r}, {first_folder} with {contract.get(key)!r} "
+                f"(differing: {', '.join(differences)}); prepare both with the same preprocessing to merge them."
+            )
+        if manifest["mode"] != first_manifest["mode"]:
+            raise ValueError(f"{folder} holds {manifest['mode']!r} windows, {first_folder} {first_manifest['mode']!r}; "
+                             "only folders of one mode merge.")
+    output = Path(output)
+    staging = output.with_name(f".{output.name}.merging")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    merged = concatenate_datasets([dataset for _, dataset, _, _ in parts])
+    merged.save_to_disk(str(staging / "data"))
+    first_extractor.save_pretrained(staging)
+    manifest = {
+        "mode": first_manifest["mode"],
+        "merged_from": [str(folder) for folder, _, _, _ in parts],
+        "windows": len(merged),
+        "windows_per_recording": {k: v for _, _, _, m in parts for k, v in m.get("windows_per_recording", {}).items()},
+        "skipped": {k: v for _, _, _, m in parts for k, v in m.get("skipped", {}).items()},
+        "columns": list(merged.column_names),
+    }
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    if output.exists():
+        shutil.rmtree(output)
+    os.replace(staging, output)
+    return output
 
 
 def run_prepare(args: PrepareArguments) -> int:
