@@ -52,7 +52,7 @@ def test_an_unchanged_arm_reproduces_the_demo_and_a_changed_one_differs(tmp_path
     assert changed != unchanged
 
     report = (out / "report.md").read_text()
-    assert "| recipe | the demo's own runs (the recipe) | 2 | 1 |" in report
+    assert "| recipe | the demo's own runs (the recipe) | 2 | 1 |" in report  # two folds, one seed
     line = next(l for l in report.splitlines() if l.startswith("| lr_1e-4 |"))
     mean = np.mean([r["balanced_accuracy"] for r in rows if r["arm"] == "lr_1e-4"])
     assert f"{mean:.3f}" in line and f"{mean - np.mean(list(ours.values())):+.3f}" in line

@@ -23,7 +23,7 @@ import numpy as np
 import yaml
 
 from modeling_neuript.resources import resource_path
-from modeling_neuript.training.benchmark import run_finetune_jobs
+from modeling_neuript.training.benchmark import SPLIT_KINDS, run_finetune_jobs
 
 ARMS_FILE = "ablation-face13.yaml"
 RECIPE_ARM = "recipe"
@@ -185,53 +185,55 @@ def recipe_rows(state: dict) -> list[dict]:
     return rows
 
 
-def cell_name(task: str, split: str) -> str:
-    return f"{task} {split}"
+def cell_of(task: str, split: str) -> str:
+    """The report's cell: task × split kind (both folds of a kind, e.g. loso:s01 and loso:s02, are one cell)."""
+    return f"{task}, {SPLIT_KINDS.get(split.split(':')[0], split)}"
 
 
 def report(rows: list[dict], spec: dict, names: list) -> str:
-    """One line per arm: NeurIPT's mean BAcc per cell (over seeds), its mean over the arm's cells, Δ from the arm it
-    is compared with on the same cells and seeds, and the best baseline's mean where the arm has baselines."""
+    """One line per arm: NeurIPT's mean BAcc over its runs, Δ from the arm it is compared with on the runs (fold and
+    seed) both have, and the best baseline's mean where the arm has baselines; then NeurIPT per cell (task × split
+    kind, mean over folds and seeds)."""
+    def runs_of(arm, method="NeurIPT"):
+        return {(r["task"], r["split"], r["seed"]): r["balanced_accuracy"] for r in rows
+                if r["arm"] == arm and r["method"] == method}
+
     def cells_of(arm, method="NeurIPT"):
         values = {}
-        for r in rows:
-            if r["arm"] == arm and r["method"] == method:
-                values.setdefault((r["task"], r["split"]), []).append(r["balanced_accuracy"])
+        for (task, split, _), value in runs_of(arm, method).items():
+            values.setdefault(cell_of(task, split), []).append(value)
         return {cell: float(np.mean(v)) for cell, v in values.items()}
 
-    def runs_of(arm):
-        return {(r["task"], r["split"], r["seed"]): r["balanced_accuracy"] for r in rows
-                if r["arm"] == arm and r["method"] == "NeurIPT"}
-
-    lines = ["| arm | what changes | cells | seeds | NeurIPT mean BAcc | compared with | Δ | best baseline (mean BAcc) |",
+    arms = [name for name in [RECIPE_ARM, *names] if runs_of(name)]
+    lines = ["| arm | what changes | folds | seeds | NeurIPT mean BAcc | compared with | Δ | best baseline (mean BAcc) |",
              "|---|---|---|---|---|---|---|---|"]
-    for name in [RECIPE_ARM, *names]:
+    for name in arms:
         arm = spec["arms"].get(name, {})
-        cells = cells_of(name)
-        if not cells:
-            continue
-        seeds = sorted({r["seed"] for r in rows if r["arm"] == name and r["method"] == "NeurIPT"})
+        mine = runs_of(name)
+        folds = len({(task, split) for task, split, _ in mine})
+        seeds = len({seed for _, _, seed in mine})
         reference = arm.get("compare_with", RECIPE_ARM) if name != RECIPE_ARM else None
         delta, against = "", ""
-        if reference:  # on the (cell, seed) pairs both arms ran
-            mine, base = runs_of(name), runs_of(reference)
+        if reference:
+            base = runs_of(reference)
             common = [key for key in mine if key in base]
             if common:
                 delta = f"{np.mean([mine[k] for k in common]) - np.mean([base[k] for k in common]):+.3f}"
                 against = reference
         methods = sorted({r["method"] for r in rows if r["arm"] == name and r["method"] != "NeurIPT"})
-        best = max(((float(np.mean(list(cells_of(name, m).values()))), m) for m in methods), default=None)
+        best = max(((float(np.mean(list(runs_of(name, m).values()))), m) for m in methods), default=None)
         about = "the demo's own runs (the recipe)" if name == RECIPE_ARM else arm.get("about", "")
-        lines.append(f"| {name} | {about} | {len(cells)} | {len(seeds)} | {np.mean(list(cells.values())):.3f} | "
-                     f"{against} | {delta} | {f'{best[1]} {best[0]:.3f}' if best else ''} |")
-    per_cell = ["| arm | " + " | ".join(cell_name(t, s) for t, s in sorted({(r['task'], r['split']) for r in rows})) + " |"]
-    order = sorted({(r["task"], r["split"]) for r in rows})
-    per_cell.append("|---|" + "---|" * len(order))
-    for name in [RECIPE_ARM, *names]:
-        cells = cells_of(name)
-        if cells:
-            per_cell.append(f"| {name} | " + " | ".join(f"{cells[c]:.3f}" if c in cells else "" for c in order) + " |")
-    return "\n".join(lines) + "\n\nNeurIPT's balanced accuracy per cell (mean over seeds):\n\n" + "\n".join(per_cell)
+        lines.append(f"| {name} | {about} | {folds} | {seeds} | {np.mean(list(mine.values())):.3f} | {against} | "
+                     f"{delta} | {f'{best[1]} {best[0]:.3f}' if best else ''} |")
+    order = list(dict.fromkeys(cell_of(r["task"], r["split"]) for r in sorted(rows, key=lambda r: (r["task"], r["split"]))))
+    per_cell = ["| arm | " + " | ".join(order) + " |", "|---|" + "---|" * len(order)]
+    for name in arms:
+        methods = ["NeurIPT"] + sorted({r["method"] for r in rows if r["arm"] == name and r["method"] != "NeurIPT"})
+        for method in methods:  # an arm's baselines (the recipe's: the demo's) under its NeurIPT line
+            cells = cells_of(name, method)
+            label = name if method == "NeurIPT" else f"{name} · *{method}*"
+            per_cell.append(f"| {label} | " + " | ".join(f"{cells[c]:.3f}" if c in cells else "" for c in order) + " |")
+    return "\n".join(lines) + "\n\nBalanced accuracy per cell (mean over folds and seeds; baselines in italics, trained on that arm's runs):\n\n" + "\n".join(per_cell)
 
 
 def run_ablation(args: AblationArguments) -> int:
