@@ -58,6 +58,18 @@ def test_an_unchanged_arm_reproduces_the_demo_and_a_changed_one_differs(tmp_path
     assert f"{mean:.3f}" in line and f"{mean - np.mean(list(ours.values())):+.3f}" in line
     assert "| unchanged | nothing changes | 2 | 1 |" in report and "| +0.000 |" in report
 
+    results = demo_dir / "report" / "results.json"
+    recorded = json.loads(results.read_text())
+    assert recorded["recipe"]["learning_rate"] == 2e-3
+    edited = {**recorded, "recipe": {**recorded["recipe"], "pooling_time_bins": 99}}
+    results.write_text(json.dumps(edited))
+    try:  # a demo made with another recipe is refused: the arms would change two things
+        with pytest.raises(ValueError, match="another fine-tuning recipe \\(pooling_time_bins: 99 there"):
+            run_ablation(AblationArguments(demo_dir=str(demo_dir), arms_file=str(tmp_path / "arms.yaml"),
+                                           output_dir=str(out)))
+    finally:
+        results.write_text(json.dumps(recorded))
+
     again = _cli("ablation", "--demo_dir", demo_dir, "--arms_file", tmp_path / "arms.yaml",
                  "--output_dir", out)  # finished arms are kept, not rerun
     assert again.returncode == 0, again.stderr[-4000:]

@@ -274,3 +274,17 @@ def test_finetune_with_trainer_on_real_eeg_then_predict_from_a_fresh_process(fac
     assert result.returncode == 0, result.stderr[-3000:]
     line = [l for l in result.stdout.splitlines() if l.startswith("PRED")][0]
     assert line.startswith("PRED 61 ")  # 61 s of EEGMMIDB → 61 windows of 1 s, on a 64-channel montage never seen
+
+
+def test_the_recipe_file_writes_out_the_recipe_defaults():
+    """configuration/finetune-face13.yaml is the recipe written out: every recipe key it sets has the value `neuript
+    finetune` defaults to (so the file and the command cannot drift apart), and it sets every one of them."""
+    import yaml
+
+    from modeling_neuript.resources import resource_path
+    from modeling_neuript.training.finetune import RECIPE, FinetuneArguments, FinetuneTrainingArguments
+
+    written = yaml.safe_load(resource_path("configuration", "finetune-face13.yaml").read_text())
+    assert {k: written.get(k) for k in RECIPE} == RECIPE
+    assert FinetuneArguments(dataset="d").pooling_time_bins == RECIPE["pooling_time_bins"]
+    assert FinetuneTrainingArguments(output_dir="o").num_train_epochs == RECIPE["num_train_epochs"]

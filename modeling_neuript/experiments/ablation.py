@@ -58,6 +58,14 @@ def demo_state(demo_dir: Path) -> dict:
         raise ValueError(f"{demo_dir} is not a finished `neuript demo` folder (missing: {', '.join(missing)}); run "
                          f"`neuript demo --output_dir {demo_dir}` first (its runs are the ablation's reference).")
     recorded = json.loads(results.read_text())
+    from modeling_neuript.training.finetune import RECIPE
+
+    ran = recorded.get("recipe", RECIPE)  # folders of demos older than the record: taken as today's recipe
+    changed = [f"{k}: {ran.get(k)!r} there, {RECIPE.get(k)!r} now" for k in sorted(set(RECIPE) | set(ran))
+               if ran.get(k) != RECIPE.get(k)]
+    if changed:  # an arm's unchanged options come from today's recipe: it must be the one the demo ran
+        raise ValueError(f"{demo_dir} was made with another fine-tuning recipe ({'; '.join(changed)}); rerun `neuript "
+                         f"demo --output_dir {demo_dir}` so that each arm changes one thing against the recipe it runs with.")
     return {"results": recorded, "labelled": labelled, "checkpoint": checkpoint,
             "sites": recorded["sizes"]["sites"], "model": recorded["args"]["model"],
             "seeds": recorded["sizes"]["seeds"], "epochs": recorded["sizes"]["epochs"],

@@ -450,8 +450,11 @@ def run_demo(args: DemoArguments) -> int:
     }
     recon = [h["reconstruction_loss"] for h in pretrain_history]
     verdict = _verdict(table, sizes["tasks"])
+    from modeling_neuript.training.finetune import RECIPE
+
     (report / "results.json").write_text(json.dumps({"rows": rows, "table": table, "timings": timings,
-                                                      "sizes": sizes, "args": asdict(args)}, indent=2, default=float))
+                                                      "sizes": sizes, "args": asdict(args), "recipe": RECIPE},
+                                                     indent=2, default=float))
     size = "quick" if args.quick else "full" if args.full else "default"
     command = command_line(args)
     (report / "report.md").write_text(f"""# NeurIPT demo on Face13 ({size} size)
