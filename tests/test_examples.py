@@ -53,3 +53,40 @@ def test_predict_a_new_recording(finetuned, load_or_skip):
     assert len(predictions) == 61  # 61 s in 1 s windows
     assert {label for _, label, _ in predictions} <= {"face", "house"}
     assert np.all(np.diff([start for start, _, _ in predictions]) == 1.0)
+
+
+def test_trials_from_face13_writes_a_trial_file_the_trials_path_reads(tmp_path, load_or_skip):
+    """examples/trials_from_face13.py: 0.5 s trials under cap names with a positions file, read back by the trials
+    path as `neuript benchmark` reads it (no 10-20 names: the positions JSON places them)."""
+    from modeling_neuript.data.sources import load_face13
+    from modeling_neuript.data.trials import prepare_trials
+    from modeling_neuript.data.reading import load_prepared
+
+    load_or_skip(load_face13, "s01", preload=False)
+    made = load_example("trials_from_face13").main(["--output", str(tmp_path / "press.npz"), "--every", "8",
+                                                    "--subjects", "s01"])
+    assert made["shape"][1:] == (16, 128)  # 16 channels, 0.5 s at 256 Hz
+    assert sum(made["counts"].values()) == made["shape"][0] > 350  # ~195 presses per side
+    with np.load(made["output"]) as trials:
+        assert list(trials["channel_names"][:3]) == ["ch01", "ch02", "ch03"]
+        assert set(trials["subject"]) == {"s01"}
+    with pytest.raises(ValueError, match="ch01"):  # names without a standard position: the error lists them
+        prepare_trials(str(made["output"]), str(tmp_path / "no_positions"))
+    prepare_trials(str(made["output"]), str(tmp_path / "prepared"), str(made["positions"]))
+    dataset, extractor, _ = load_prepared(tmp_path / "prepared")
+    assert len(dataset) == made["shape"][0] and extractor.window_seconds == 0.5
+    assert np.asarray(dataset[0]["input_values"]).shape == (16, 32)  # 0.5 s at 64 Hz
+    # the positions file places ch01.. where the package's own BioSemi table places the cap names they stand for
+    prepare_trials(str(_renamed(made["output"], tmp_path)), str(tmp_path / "cap_names"))
+    cap, _, _ = load_prepared(tmp_path / "cap_names")
+    np.testing.assert_allclose(np.asarray(dataset[0]["channel_positions"]), np.asarray(cap[0]["channel_positions"]),
+                               atol=1e-3)
+
+
+def _renamed(path, folder):
+    """The same trials with the cap names (A1, A9, ...) back: every 8th electrode of A1..D32."""
+    with np.load(path) as trials:
+        arrays = dict(trials)
+    arrays["channel_names"] = np.array([f"{bank}{i}" for bank in "ABCD" for i in range(1, 33, 8)])
+    np.savez(folder / "cap_names.npz", **arrays)
+    return folder / "cap_names.npz"
