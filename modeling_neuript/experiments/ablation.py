@@ -22,13 +22,14 @@ from typing import Optional
 import numpy as np
 import yaml
 
+from modeling_neuript.experiments.demo import METRIC_NAMES as METRICS
+from modeling_neuript.experiments.demo import finetune_job_spec
 from modeling_neuript.resources import resource_path
 from modeling_neuript.training.benchmark import SPLIT_KINDS, run_finetune_jobs
 
 ARMS_FILE = "ablation-face13.yaml"
 RECIPE_ARM = "recipe"
 TASKS = ("face_vs_house", "checker_left_vs_right", "press_left_vs_right")
-METRICS = "balanced_accuracy,cohen_kappa,roc_auc"
 
 
 @dataclass
@@ -141,14 +142,8 @@ def run_arm(name: str, arm: dict, state: dict, spec: dict, seeds: list, demo_dir
                 if (name, task, split, seed) in done:
                     continue
                 run_dir = out / "runs" / name / task / split.replace(":", "-") / f"seed{seed}"
-                jobs.append({
-                    "task": task, "split": split, "seed": seed, "run_dir": str(run_dir),
-                    "args": {"dataset": str(dataset), "task": task, "split": split, "model": model,
-                             "metrics": METRICS, "baselines": "none", **(arm.get("finetune") or {})},
-                    "training_args": {"output_dir": str(run_dir), "num_train_epochs": state["epochs"], "seed": 520 + seed,
-                                      "save_total_limit": 1, "learning_rate": state["learning_rate"],
-                                      "disable_tqdm": True, **(arm.get("training") or {})},
-                })
+                jobs.append(finetune_job_spec(dataset, run_dir, task, split, model, seed, state["epochs"],
+                                              state["learning_rate"], True, arm.get("finetune"), arm.get("training")))
     if not jobs:
         return []
     start = time.perf_counter()

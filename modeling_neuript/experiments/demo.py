@@ -298,6 +298,21 @@ def _one_batch(dataset, extractor, indices, with_labels=True) -> dict:
     return batch
 
 
+def finetune_job_spec(dataset, run_dir, task: str, split: str, model: str, seed: int, epochs: float,
+                      learning_rate: float, disable_tqdm: bool, finetune: Optional[dict] = None,
+                      training: Optional[dict] = None) -> dict:
+    """One fine-tuning job of the demo (for `run_finetune_jobs`); `neuript ablation` builds its arms' jobs here too,
+    with the arm's `finetune` / `training` option changes on top, so an unchanged arm is the demo's job."""
+    return {
+        "task": task, "split": split, "seed": seed, "run_dir": str(run_dir),
+        "args": {"dataset": str(dataset), "task": task, "split": split, "model": model, "metrics": METRIC_NAMES,
+                 "baselines": "none", **(finetune or {})},
+        "training_args": {"output_dir": str(run_dir), "num_train_epochs": epochs, "seed": 520 + seed,
+                          "save_total_limit": 1, "learning_rate": learning_rate, "disable_tqdm": disable_tqdm,
+                          **(training or {})},
+    }
+
+
 def run_demo(args: DemoArguments) -> int:
     import transformers
     from datasets import disable_progress_bars
@@ -378,14 +393,10 @@ def run_demo(args: DemoArguments) -> int:
                 for method, model in methods:
                     run_dir = _run_dir(out, task, split, method, seed)
                     jobs.append({
-                        "task": task, "split": split, "split_kind": kind, "method": method, "seed": seed,
-                        "run_dir": str(run_dir),
-                        "args": dict(dataset=str(labelled), task=task, split=split,
-                                     model=str(pretrained) if model == "pretrained" else model,
-                                     metrics=METRIC_NAMES, baselines="none"),
-                        "training_args": dict(output_dir=str(run_dir), num_train_epochs=sizes["epochs"], seed=520 + seed,
-                                              save_total_limit=1, learning_rate=sizes["finetune_learning_rate"],
-                                              disable_tqdm=args.workers > 1),
+                        "split_kind": kind, "method": method,
+                        **finetune_job_spec(labelled, run_dir, task, split,
+                                            str(pretrained) if model == "pretrained" else model, seed,
+                                            sizes["epochs"], sizes["finetune_learning_rate"], args.workers > 1),
                     })
     results = run_finetune_jobs(jobs, args.workers, tqdm)
     clock["finetune"] = time.perf_counter()
