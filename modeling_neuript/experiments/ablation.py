@@ -159,21 +159,13 @@ def run_arm(name: str, arm: dict, state: dict, spec: dict, seeds: list, demo_dir
 
 def arm_baselines(name: str, dataset: Path, jobs: list) -> list[dict]:
     from modeling_neuript.data.reading import load_prepared
-    from modeling_neuript.data.splits import task_labels
-    from modeling_neuript.training.baselines import BASELINES, available_baselines, baselines_on_run, microvolt_windows
+    from modeling_neuript.training.baselines import BASELINES, available_baselines, baselines_on_jobs
 
     windows_set, extractor, manifest = load_prepared(dataset)
-    windows = microvolt_windows(windows_set, extractor)
-    raw = np.asarray(windows_set["label"])
     methods, _ = available_baselines(BASELINES)
-    rows = []
-    for job in jobs:
-        label_map, _ = task_labels(manifest, job["task"])
-        labels = np.array([label_map.get(int(label), -1) for label in raw])
-        for row in baselines_on_run(windows, labels, float(extractor.sampling_rate), job["run_dir"], job["seed"], methods):
-            rows.append({"arm": name, "task": job["task"], "split": job["split"], "seed": job["seed"],
-                         **{k: row[k] for k in ("method", *METRICS.split(",")) if k in row}})
-    return rows
+    return [{"arm": name, "task": job["task"], "split": job["split"], "seed": job["seed"],
+             **{k: row[k] for k in ("method", *METRICS.split(",")) if k in row}}
+            for job, row in baselines_on_jobs(windows_set, extractor, manifest, jobs, methods)]
 
 
 def recipe_rows(state: dict) -> list[dict]:

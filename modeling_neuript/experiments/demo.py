@@ -326,8 +326,7 @@ def run_demo(args: DemoArguments) -> int:
         BASELINES,
         NetworkRecipe,
         available_baselines,
-        baselines_on_run,
-        microvolt_windows,
+        baselines_on_jobs,
     )
     from modeling_neuript.training.pretrain import PretrainArguments, pretrain
 
@@ -402,7 +401,6 @@ def run_demo(args: DemoArguments) -> int:
     clock["finetune"] = time.perf_counter()
 
     # 4. baselines on the same windows, splits and seeds ---------------------------------------------------------------
-    windows = microvolt_windows(dataset, extractor)
     baseline_methods, missing_note = available_baselines(BASELINES)
     network_recipe = NetworkRecipe(epochs=sizes["network_epochs"]) if sizes["network_epochs"] else None
     rows, confusions, predictions = [], {}, {}
@@ -414,15 +412,10 @@ def run_demo(args: DemoArguments) -> int:
         true, predicted = predictions.setdefault(key, ([], []))
         true.extend(np.asarray(result["test_labels"]).tolist())
         predicted.extend(np.asarray(result["test_logits"]).argmax(-1).tolist())
-    for job in jobs:
-        if job["method"] != PRETRAINED:
-            continue
-        label_map, _ = task_labels(manifest, job["task"])
-        labels = np.array([label_map.get(int(l), -1) for l in raw_labels])
-        for row in baselines_on_run(windows, labels, float(extractor.sampling_rate), job["run_dir"], job["seed"],
-                                    baseline_methods, network_recipe):
-            rows.append({"task": job["task"], "split": job["split"], "split_kind": job["split_kind"], **row,
-                         "seed": job["seed"]})
+    pretrained_jobs = [job for job in jobs if job["method"] == PRETRAINED]
+    for job, row in baselines_on_jobs(dataset, extractor, manifest, pretrained_jobs, baseline_methods, network_recipe):
+        rows.append({"task": job["task"], "split": job["split"], "split_kind": job["split_kind"], **row,
+                     "seed": job["seed"]})
     clock["baselines"] = time.perf_counter()
 
     # 5. report ------------------------------------------------------------------------------------------------------

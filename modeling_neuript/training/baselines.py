@@ -315,6 +315,25 @@ def baselines_on_run(windows: np.ndarray, labels: np.ndarray, rate: float, run_d
     return run_baselines(windows, labels, rate, split, [520 + seed], methods, recipe)
 
 
+def baselines_on_jobs(dataset, extractor, manifest: dict, jobs: Sequence[dict], methods: Sequence[str] = BASELINES,
+                      recipe: Optional[NetworkRecipe] = None) -> list[tuple[dict, dict]]:
+    """The baselines beside finished fine-tuning jobs of one prepared dataset (`neuript demo`, `neuript benchmark`,
+    `neuript ablation`): for each job (`task` — a recipe task or `None` for the dataset's labels —, `run_dir`, `seed`),
+    `baselines_on_run` on the job's own windows in µV, labelled for the job's task. Returns `(job, row)` pairs."""
+    from modeling_neuript.data.splits import task_labels
+
+    windows = microvolt_windows(dataset, extractor)
+    raw = np.asarray(dataset["label"])
+    pairs = []
+    for job in jobs:
+        label_map, _ = task_labels(manifest, job["task"])
+        labels = np.array([label_map.get(int(label), -1) for label in raw])
+        for row in baselines_on_run(windows, labels, float(extractor.sampling_rate), job["run_dir"], job["seed"],
+                                    methods, recipe):
+            pairs.append((job, row))
+    return pairs
+
+
 __all__ = ["BASELINES", "FAST_BASELINES", "NETWORKS", "NetworkRecipe", "Split", "available_baselines", "band_power_features",
-           "baseline_probabilities", "build_network", "compact_network", "erp_features", "logistic_regression",
+           "baseline_probabilities", "baselines_on_jobs", "baselines_on_run", "build_network", "compact_network", "erp_features", "logistic_regression",
            "microvolt_windows", "run_baselines", "scores", "tangent_space"]

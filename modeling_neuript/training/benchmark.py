@@ -196,8 +196,7 @@ def benchmark(args: BenchmarkArguments) -> dict:
         BASELINES,
         FAST_BASELINES,
         available_baselines,
-        baselines_on_run,
-        microvolt_windows,
+        baselines_on_jobs,
     )
 
     transformers.logging.set_verbosity_error()
@@ -211,8 +210,7 @@ def benchmark(args: BenchmarkArguments) -> dict:
     start = time.perf_counter()
     dataset_path = ensure_prepared(args.dataset, out, args.channel_positions)
     dataset, extractor, manifest = load_prepared(dataset_path)
-    label_map, names = task_labels(manifest, args.task)
-    labels = np.array([label_map.get(int(l), -1) for l in dataset["label"]])
+    _, names = task_labels(manifest, args.task)
     specs = expand_splits(args.split, dataset["subject"], "fold" in dataset.column_names and any(dataset["fold"]))
     task = args.task or "labels"
     print(f"neuript benchmark: {dataset_path}, task {task} ({', '.join(names)}), {len(specs)} split(s) × "
@@ -234,7 +232,6 @@ def benchmark(args: BenchmarkArguments) -> dict:
                                                disable_tqdm=args.workers > 1, **training)})
     results = run_finetune_jobs(jobs, args.workers, tqdm)
 
-    windows = microvolt_windows(dataset, extractor)
     methods, note = available_baselines(BASELINES if args.baselines == "all" else FAST_BASELINES)
     if note:
         print(note)
@@ -242,20 +239,20 @@ def benchmark(args: BenchmarkArguments) -> dict:
     for job, result in zip(jobs, results):
         rows.append({"task": task, "split": job["spec"], "split_kind": split_kind(job["spec"]), "method": "NeurIPT",
                      "seed": job["seed"], **{m: result["test"].get(f"test_{m}") for m in METRICS}})
-    for job in jobs:  # the baselines on the exact indices each NeurIPT run used
-        for row in baselines_on_run(windows, labels, float(extractor.sampling_rate), job["run_dir"], job["seed"],
-                                    methods):
-            rows.append({"task": task, "split": job["spec"], "split_kind": split_kind(job["spec"]), **row,
-                         "seed": job["seed"]})
+    for job, row in baselines_on_jobs(dataset, extractor, manifest, [{**job, "task": args.task} for job in jobs],
+                                      methods):  # the baselines on the exact indices each NeurIPT run used
+        rows.append({"task": task, "split": job["spec"], "split_kind": split_kind(job["spec"]), **row,
+                     "seed": job["seed"]})
     table = summarise(rows)
     text = markdown_table(table)
     lines = verdict(table)
     seconds = time.perf_counter() - start
     (out / "results.json").write_text(json.dumps({"rows": rows, "table": table, "args": asdict(args),
                                                   "splits": specs, "seconds": seconds}, indent=2, default=float))
+    channels, samples = np.asarray(dataset[0]["input_values"]).shape
     (out / "report.md").write_text(
-        f"# neuript benchmark\n\nDataset: `{args.dataset}` ({len(dataset)} windows, {windows.shape[1]} channels, "
-        f"{windows.shape[2]} samples at {extractor.sampling_rate} Hz); task {task} ({', '.join(names)}); splits "
+        f"# neuript benchmark\n\nDataset: `{args.dataset}` ({len(dataset)} windows, {channels} channels, "
+        f"{samples} samples at {extractor.sampling_rate} Hz); task {task} ({', '.join(names)}); splits "
         f"{', '.join(specs)}; seeds {list(args.seeds)}; NeurIPT: `{args.model}` fine-tuned with the recipe of "
         f"`neuript finetune`. Mean ± std over folds × seeds; every method saw the same training, validation and test "
         f"windows.{' ' + note if note else ''}\n\n{text}\n\n{lines}\n\nWall time: {seconds:.0f} s.\n")
