@@ -259,8 +259,9 @@ def run_ablation(args: AblationArguments) -> int:
     text = f"""# NeurIPT ablation on Face13 (one change per arm)
 
 Reference: the `neuript demo` runs in `{demo_dir}` (the `recipe` arm); arms from {args.arms_file or 'configuration/' + ARMS_FILE};
-seeds {seeds}. Δ is the arm's mean balanced accuracy minus that of the arm it is compared with, over the runs (cell
-and seed) both have. One seed on six cells sees only differences above about 0.03 in the mean (docs/ablation.md).
+seeds run by this command {seeds} (the table counts each arm's seeds, runs of earlier commands included). Δ is the
+arm's mean balanced accuracy minus that of the arm it is compared with, over the runs (cell and seed) both have. One
+seed on six cells sees only differences above about 0.03 in the mean (docs/ablation.md).
 
 {table}
 """
