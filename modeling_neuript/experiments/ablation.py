@@ -29,7 +29,6 @@ from modeling_neuript.training.benchmark import SPLIT_KINDS, run_finetune_jobs
 
 ARMS_FILE = "ablation-face13.yaml"
 RECIPE_ARM = "recipe"
-TASKS = ("face_vs_house", "checker_left_vs_right", "press_left_vs_right")
 
 
 @dataclass

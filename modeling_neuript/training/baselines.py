@@ -334,6 +334,7 @@ def baselines_on_jobs(dataset, extractor, manifest: dict, jobs: Sequence[dict], 
     return pairs
 
 
-__all__ = ["BASELINES", "FAST_BASELINES", "NETWORKS", "NetworkRecipe", "Split", "available_baselines", "band_power_features",
-           "baseline_probabilities", "baselines_on_jobs", "baselines_on_run", "build_network", "compact_network", "erp_features", "logistic_regression",
-           "microvolt_windows", "run_baselines", "scores", "tangent_space"]
+__all__ = ["BASELINES", "FAST_BASELINES", "NETWORKS", "NetworkRecipe", "Split", "available_baselines",
+           "band_power_features", "baseline_probabilities", "baselines_on_jobs", "baselines_on_run", "build_network",
+           "compact_network", "erp_features", "logistic_regression", "microvolt_windows", "run_baselines", "scores",
+           "tangent_space"]

@@ -225,7 +225,7 @@ def benchmark(args: BenchmarkArguments) -> dict:
     for spec in specs:
         for seed in args.seeds:
             run_dir = out / "runs" / spec.replace(":", "-") / f"seed{seed}"
-            jobs.append({"spec": spec, "seed": seed, "run_dir": str(run_dir),
+            jobs.append({"spec": spec, "task": args.task, "seed": seed, "run_dir": str(run_dir),
                          "args": dict(dataset=dataset_path, task=args.task, split=spec, model=args.model,
                                       metrics=",".join(METRICS), baselines="none"),
                          "training_args": dict(output_dir=str(run_dir), seed=520 + seed, save_total_limit=1,
@@ -239,8 +239,7 @@ def benchmark(args: BenchmarkArguments) -> dict:
     for job, result in zip(jobs, results):
         rows.append({"task": task, "split": job["spec"], "split_kind": split_kind(job["spec"]), "method": "NeurIPT",
                      "seed": job["seed"], **{m: result["test"].get(f"test_{m}") for m in METRICS}})
-    for job, row in baselines_on_jobs(dataset, extractor, manifest, [{**job, "task": args.task} for job in jobs],
-                                      methods):  # the baselines on the exact indices each NeurIPT run used
+    for job, row in baselines_on_jobs(dataset, extractor, manifest, jobs, methods):  # each run's own indices
         rows.append({"task": task, "split": job["spec"], "split_kind": split_kind(job["spec"]), **row,
                      "seed": job["seed"]})
     table = summarise(rows)

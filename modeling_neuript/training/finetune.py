@@ -13,8 +13,9 @@ Validation windows come from the training windows, by default the last `validati
 The recipe (`RECIPE`, the defaults below; how each value was chosen is in docs/ablation.md): a fixed number of
 epochs with a cosine schedule and the final model kept (no early stopping: on the validation sets of small EEG
 datasets, a few dozen trials, the "best" epoch is mostly noise), IILP pooling that keeps time (four segments per
-window, so an ERP's latency reaches the head) and the hemispheres apart (sagittal lobe groups), no augmentation and one learning rate for all layers (neither helped in the ablation; both stay available). Every
-value is an option, and the run's `metrics.json` keeps the baselines' rows (`--baselines`) next to NeurIPT's.
+window, so an ERP's latency reaches the head) and the hemispheres apart (sagittal lobe groups), no augmentation and
+one learning rate for all layers (neither helped in the ablation; both stay available). Every value is an option,
+and the run's `metrics.json` keeps the baselines' rows (`--baselines`) next to NeurIPT's.
 
 The result folder holds `model/` (weights, config with label names, feature extractor), `metrics.json` (NeurIPT and
 the baselines), `log_history.json` (every logged loss and metric) and `split.json` (the exact window indices: a fixed
